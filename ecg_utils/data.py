@@ -1,0 +1,193 @@
+"""Reading: where the data is, PhysioNet MIT-BIH records (WFDB), and the Kaggle heartbeat CSVs.
+
+The one setting is the environment variable ``ECG_DATA_DIR`` (or a ``data_dir=`` argument): a folder
+holding the MIT-BIH WFDB files (``NNN.hea``, ``NNN.dat``, ``NNN.atr``) and/or the Kaggle CSVs.
+Without it, ``data/raw/mitdb``, ``data/raw`` and ``data/`` are searched; :func:`download_mitdb`
+fetches the database from PhysioNet into ``data/raw/mitdb``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ecg_utils import config
+from ecg_utils.errors import DataError
+
+#: All 48 records of the MIT-BIH Arrhythmia Database.
+MITDB_RECORDS = (
+    "100 101 102 103 104 105 106 107 108 109 111 112 113 114 115 116 117 118 119 121 122 123 124 "
+    "200 201 202 203 205 207 208 209 210 212 213 214 215 217 219 220 221 222 223 228 230 231 232 233 234"
+).split()
+#: Records with a pacemaker, excluded from the inter-patient protocol (AAMI EC57).
+PACED_RECORDS = ("102", "104", "107", "217")
+
+#: AAMI EC57 mapping of MIT-BIH beat annotation symbols to classes 0-4 = N, S, V, F, Q.
+#: Symbols not listed (rhythm changes, noise, '|', '~', '+', '!', 'x', ...) are not beats and are skipped.
+AAMI_CLASSES = {
+    "N": 0, "L": 0, "R": 0, "e": 0, "j": 0,
+    "A": 1, "a": 1, "J": 1, "S": 1,
+    "V": 2, "E": 2,
+    "F": 3,
+    "/": 4, "f": 4, "Q": 4,
+}
+
+HOW_TO_GET_DATA = (
+    "Get the data in one of three ways: (1) set ECG_DATA_DIR to a folder holding the MIT-BIH WFDB files "
+    "(NNN.hea/.dat/.atr) or the Kaggle CSVs; (2) put the Kaggle 'ECG Heartbeat Categorization' CSVs "
+    "(mitbih_train.csv, ...) in data/; (3) run `ecg-detector download` (or "
+    "ecg_utils.data.download_mitdb()) to fetch the MIT-BIH Arrhythmia Database from PhysioNet (about 100 MB) "
+    "into data/raw/mitdb."
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One MIT-BIH record: lead MLII and its reference beat annotations."""
+
+    name: str
+    signal: np.ndarray  # float64 (n,), millivolts
+    fs: float
+    ann_sample: np.ndarray  # int64, positions of all annotations
+    ann_symbol: np.ndarray  # str, their symbols
+    lead: str
+
+    def beats(self):
+        """Positions and AAMI classes of the annotated beats (non-beat annotations dropped)."""
+        keep = np.isin(self.ann_symbol, list(AAMI_CLASSES))
+        classes = np.array([AAMI_CLASSES[s] for s in self.ann_symbol[keep]], dtype=np.int64)
+        return self.ann_sample[keep], classes
+
+
+def candidate_dirs(data_dir=None) -> list:
+    """The folders searched for data, in order: the argument, ``$ECG_DATA_DIR``, then ``data/`` places."""
+    if data_dir is not None:
+        return [Path(data_dir)]
+    env = os.environ.get(config.DATA_ENV)
+    if env:
+        return [Path(env)]
+    return [config.RAW_DIR / "mitdb", config.RAW_DIR, config.DATA_DIR]
+
+
+def mitdb_records(folder) -> list:
+    """The MIT-BIH records present in ``folder`` (those with a header, a signal and annotations)."""
+    folder = Path(folder)
+    return sorted(p.stem for p in folder.glob("*.hea")
+                  if (folder / f"{p.stem}.dat").exists() and (folder / f"{p.stem}.atr").exists())
+
+
+def find_data_dir(data_dir=None, kind="mitdb") -> Path:
+    """The folder holding MIT-BIH records (``kind="mitdb"``) or Kaggle CSVs (``kind="kaggle"``).
+
+    Raises
+    ------
+    DataError
+        When no searched folder holds that kind of data; the message says how to get it.
+    """
+    if kind not in ("mitdb", "kaggle"):
+        raise ValueError(f"kind must be 'mitdb' or 'kaggle', got {kind!r}")
+    if kind == "kaggle":
+        from ecg_utils.kaggle import find_kaggle_files as has_data
+    else:
+        has_data = mitdb_records
+    searched = candidate_dirs(data_dir)
+    for folder in searched:
+        if folder.is_dir() and has_data(folder):
+            return folder
+    what = "MIT-BIH WFDB records" if kind == "mitdb" else "Kaggle heartbeat CSVs"
+    raise DataError(f"No {what} found in {', '.join(str(f) for f in searched)}. {HOW_TO_GET_DATA}")
+
+
+def download_mitdb(dest=None, records=None) -> Path:
+    """Download the MIT-BIH Arrhythmia Database from PhysioNet with ``wfdb.dl_database``.
+
+    Parameters
+    ----------
+    dest : path, optional
+        Target folder (default ``data/raw/mitdb``). Files already there are not fetched again.
+    records : list of str, optional
+        A subset of records (default all 48).
+
+    Returns
+    -------
+    Path
+        The folder, ready for ``ECG_DATA_DIR``.
+    """
+    import wfdb
+
+    dest = Path(dest or config.RAW_DIR / "mitdb")
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = list(records) if records is not None else "all"
+    print(f"Downloading the MIT-BIH Arrhythmia Database from PhysioNet into {dest} ...", flush=True)
+    try:
+        wfdb.dl_database("mitdb", dl_dir=str(dest), records=wanted, annotators=["atr"], overwrite=False)
+    except Exception as exc:  # network errors come in many types; say what happened in one line
+        raise DataError(f"Download of the MIT-BIH database into {dest} failed: {exc}. {HOW_TO_GET_DATA}") from exc
+    present = mitdb_records(dest)
+    missing = sorted(set(MITDB_RECORDS if wanted == "all" else wanted) - set(present))
+    if missing:
+        raise DataError(f"Download into {dest} is incomplete: records {', '.join(missing)} are missing")
+    print(f"Downloaded {len(present)} records into {dest}", flush=True)
+    return dest
+
+
+def resolve_records(folder, records=None) -> list:
+    """Check that the requested records exist in ``folder``; default: all present.
+
+    Raises
+    ------
+    DataError
+        Listing every requested record that is absent.
+    """
+    present = mitdb_records(folder)
+    if records is None:
+        if not present:
+            raise DataError(f"{folder}: no MIT-BIH records (NNN.hea/.dat/.atr) found. {HOW_TO_GET_DATA}")
+        return present
+    wanted = [str(r) for r in records]
+    missing = [r for r in wanted if r not in present]
+    if missing:
+        raise DataError(f"{folder}: records {', '.join(missing)} asked for but not present "
+                        f"({len(present)} records are: {' '.join(present)})")
+    return wanted
+
+
+def read_record(folder, name, lead="MLII", fallback=False) -> Record:
+    """Read one record's ``lead`` (found by name, not position) and its ``atr`` annotations.
+
+    With ``fallback=True`` a record without that lead (102 and 104 have no MLII) gives its first lead;
+    ``Record.lead`` says which was read.
+    """
+    import wfdb
+
+    base = str(Path(folder) / str(name))
+    try:
+        header = wfdb.rdheader(base)
+        if lead not in header.sig_name and fallback:
+            lead = header.sig_name[0]
+        if lead not in header.sig_name:
+            raise DataError(f"{base}.hea: record {name} has no lead {lead} (leads: {', '.join(header.sig_name)})")
+        rec = wfdb.rdrecord(base, channel_names=[lead])
+        ann = wfdb.rdann(base, "atr")
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"{base}: cannot read record {name}: {exc}") from exc
+    signal = rec.p_signal[:, 0]
+    if not np.isfinite(signal).all():
+        signal = _fill_gaps(signal)
+    return Record(str(name), signal, float(rec.fs), np.asarray(ann.sample, dtype=np.int64),
+                  np.asarray(ann.symbol, dtype=str), lead)
+
+
+def _fill_gaps(signal):
+    """Linearly interpolate over NaN samples (WFDB marks invalid samples as NaN)."""
+    bad = ~np.isfinite(signal)
+    good = np.flatnonzero(~bad)
+    if good.size == 0:
+        raise DataError("record signal has no valid samples")
+    out = signal.copy()
+    out[bad] = np.interp(np.flatnonzero(bad), good, signal[good])
+    return out

@@ -1,0 +1,174 @@
+"""Train / validation / test splits, each saying whether patients are shared between train and test.
+
+Every split returns a :class:`Split`: ``train`` and ``validation`` hold normal beats only (the
+autoencoder learns from ``train``, the threshold from ``validation``), ``test`` holds every class.
+
+- ``interpatient``: de Chazal et al. (2004) DS1 -> DS2; the honest protocol, no patient on both sides.
+- ``random``: a seeded, stratified random split of beats (patients mixed, as the Kaggle split and the
+  BeatGAN paper do); optimistic.
+- ``kaggle``: the Kaggle CSVs' own train / test files (patients mixed; the rows carry no record id).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ecg_utils.data import PACED_RECORDS
+from ecg_utils.dataset import Beats
+from ecg_utils.errors import DataError
+
+#: de Chazal et al. 2004, training set (paced records excluded).
+DS1 = ("101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230").split()
+#: de Chazal et al. 2004, test set.
+DS2 = ("100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 233 234").split()
+SPLITS = ("interpatient", "random", "kaggle")
+
+
+@dataclass
+class Split:
+    """Normal training beats, normal validation beats (for the threshold), and labelled test beats."""
+
+    train: Beats
+    validation: Beats
+    test: Beats
+    info: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One paragraph a report can print."""
+        i = self.info
+        mixed = "patients SHARED between train and test" if i["patients_mixed"] else "no patient on both sides"
+        return (f"{i['name']} split ({mixed}): train {len(self.train)} normal beats, validation "
+                f"{len(self.validation)} normal beats, test {len(self.test)} beats {self.test.counts()}. "
+                f"{i['description']}")
+
+
+def split_interpatient(beats: Beats, validation_records=None, n_validation_records=4, seed=0) -> Split:
+    """de Chazal's inter-patient split: train on DS1 normals, test on DS2; paced records excluded.
+
+    Validation normals come from whole DS1 records held out of training (``validation_records``, or
+    ``n_validation_records`` drawn with ``seed``), so the threshold is set on patients the model
+    has not seen, as the test patients will be. Abnormal beats of DS1 are not used.
+    """
+    present = set(beats.records())
+    ds1 = [r for r in DS1 if r in present]
+    ds2 = [r for r in DS2 if r in present]
+    if not ds1 or not ds2:
+        raise DataError(f"interpatient split needs records of both DS1 and DS2; present: {sorted(present)}")
+    if validation_records is None:
+        rng = np.random.default_rng(seed)
+        k = min(n_validation_records, len(ds1) - 1)
+        validation_records = sorted(rng.choice(ds1, size=k, replace=False).tolist()) if k > 0 else []
+    validation_records = [str(r) for r in validation_records]
+    stray = set(validation_records) - set(ds1)
+    if stray:
+        raise DataError(f"validation records {sorted(stray)} are not DS1 records present here")
+    train_records = [r for r in ds1 if r not in validation_records]
+    normal = beats.is_normal
+    train = beats[np.isin(beats.record, train_records) & normal]
+    validation = beats[np.isin(beats.record, validation_records) & normal] if validation_records else None
+    if validation is None or len(validation) == 0:
+        # a single DS1 record: hold out the last 20% of its normal beats (in time) instead
+        idx = np.flatnonzero(np.isin(beats.record, ds1) & normal)
+        cut = int(len(idx) * 0.8)
+        train, validation = beats[idx[:cut]], beats[idx[cut:]]
+    test = beats[np.isin(beats.record, ds2)]
+    info = {
+        "name": "interpatient",
+        "patients_mixed": False,
+        "train_records": train_records,
+        "validation_records": validation_records,
+        "test_records": ds2,
+        "missing_records": sorted((set(DS1) | set(DS2)) - present),
+        "excluded_records": sorted(present - set(DS1) - set(DS2)),
+        "seed": seed,
+        "description": ("de Chazal DS1 -> DS2: the model and threshold see DS1 patients only; "
+                        "paced records 102, 104, 107, 217 excluded."),
+    }
+    return Split(train, validation, test, info)
+
+
+def split_random(beats: Beats, test_size=0.2, validation_size=0.1, seed=0, exclude_paced=True) -> Split:
+    """Seeded, class-stratified random split of beats (intra-patient: patients are mixed).
+
+    ``test_size`` of each class goes to test; of the rest, the normal beats are split into train and
+    ``validation_size`` validation; remaining abnormal beats are unused.
+    """
+    keep = ~np.isin(beats.record, PACED_RECORDS) if exclude_paced else np.ones(len(beats), bool)
+    idx = np.flatnonzero(keep)
+    rest, test_idx = train_test_split(idx, test_size=test_size, stratify=beats.y[idx], random_state=seed)
+    rest_normal = rest[beats.y[rest] == 0]
+    train_idx, val_idx = train_test_split(rest_normal, test_size=validation_size, random_state=seed)
+    info = {
+        "name": "random",
+        "patients_mixed": True,
+        "records": sorted(set(beats.record[idx].tolist())),
+        "excluded_records": sorted(set(PACED_RECORDS) & set(beats.records())) if exclude_paced else [],
+        "test_size": test_size,
+        "validation_size": validation_size,
+        "seed": seed,
+        "description": ("Random stratified beat split: beats of the same patient are on both sides, "
+                        "so results are optimistic (intra-patient)."),
+    }
+    return Split(beats[np.sort(train_idx)], beats[np.sort(val_idx)], beats[np.sort(test_idx)], info)
+
+
+def split_kaggle(train: Beats, test: Beats, validation_size=0.1, seed=0) -> Split:
+    """The Kaggle files' own split: normals of ``mitbih_train.csv`` for training, ``mitbih_test.csv`` to test.
+
+    The Kaggle rows carry no record id and its train and test files share patients.
+    """
+    normal = np.flatnonzero(train.is_normal)
+    train_idx, val_idx = train_test_split(normal, test_size=validation_size, random_state=seed)
+    info = {
+        "name": "kaggle",
+        "patients_mixed": True,
+        "validation_size": validation_size,
+        "seed": seed,
+        "description": ("The Kaggle CSVs' own train/test split: the same patients appear on both sides "
+                        "(intra-patient), so results are optimistic."),
+    }
+    return Split(train[np.sort(train_idx)], train[np.sort(val_idx)], test, info)
+
+
+def make_split(name, beats=None, kaggle_test=None, seed=0, **kwargs) -> Split:
+    """Dispatch on the split's name: ``interpatient``, ``random`` (both on ``beats``) or ``kaggle``
+    (``beats`` = the Kaggle train file, ``kaggle_test`` = its test file)."""
+    if name == "interpatient":
+        return split_interpatient(beats, seed=seed, **kwargs)
+    if name == "random":
+        return split_random(beats, seed=seed, **kwargs)
+    if name == "kaggle":
+        if kaggle_test is None:
+            raise ValueError("the kaggle split needs the Kaggle train file as beats and its test file as kaggle_test")
+        return split_kaggle(beats, kaggle_test, seed=seed, **kwargs)
+    raise ValueError(f"split must be one of {SPLITS}, got {name!r}")
+
+
+def load_split(split="interpatient", representation="kaggle", records=None, data_dir=None, seed=0,
+               split_options=None, verbose=True, **build_options) -> Split:
+    """Read the data and split it in one call: what the notebooks and the benchmark use.
+
+    ``split="kaggle"`` reads ``mitbih_train.csv`` and ``mitbih_test.csv`` from the data folder (the
+    representation is then fixed: the CSVs are Kaggle beats); the other splits build beats from the
+    MIT-BIH records with :func:`ecg_utils.beats.build_mitdb_beats` (``records``, ``representation``
+    and ``**build_options``).
+    """
+    from ecg_utils.beats import build_mitdb_beats
+    from ecg_utils.data import find_data_dir
+    from ecg_utils.kaggle import find_kaggle_files, load_kaggle_csv
+
+    split_options = dict(split_options or {})
+    if split == "kaggle":
+        files = find_kaggle_files(find_data_dir(data_dir, kind="kaggle"))
+        missing = {"mitbih_train.csv", "mitbih_test.csv"} - set(files)
+        if missing:
+            raise DataError(f"the kaggle split needs {', '.join(sorted(missing))} next to the other Kaggle CSVs")
+        return split_kaggle(load_kaggle_csv(files["mitbih_train.csv"]), load_kaggle_csv(files["mitbih_test.csv"]),
+                            seed=seed, **split_options)
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    beats = build_mitdb_beats(data_dir, records=records, representation=representation, verbose=verbose,
+                              **build_options)
+    return make_split(split, beats, seed=seed, **split_options)

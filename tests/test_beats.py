@@ -1,0 +1,128 @@
+"""The WFDB beat builder, checked against the reference annotations of real records."""
+from collections import Counter
+from pathlib import Path
+import shutil
+
+import numpy as np
+import pytest
+import wfdb
+
+from ecg_utils import beats as beats_mod
+from ecg_utils.beats import build_mitdb_beats, rr_intervals, windows
+from ecg_utils.errors import DataError
+
+RECORDS = ["119", "208"]  # rich in V (both) and F (208) beats
+# The AAMI mapping, written out again here so that the test does not reuse the code under test.
+AAMI = {**dict.fromkeys("NLRej", 0), **dict.fromkeys("AaJS", 1), **dict.fromkeys("VE", 2), "F": 3,
+        **dict.fromkeys("/fQ", 4)}
+
+
+def annotated(mitdb_dir, record):
+    ann = wfdb.rdann(str(Path(mitdb_dir) / record), "atr")
+    keep = [i for i, s in enumerate(ann.symbol) if s in AAMI]
+    return np.asarray(ann.sample)[keep], np.array([AAMI[ann.symbol[i]] for i in keep])
+
+
+@pytest.fixture(scope="module", params=["kaggle", "centered"])
+def built(request, mitdb_dir):
+    return build_mitdb_beats(mitdb_dir, records=RECORDS, representation=request.param, cache=False, verbose=False)
+
+
+def test_class_counts_equal_the_annotations_less_the_beats_at_the_ends(built, mitdb_dir):
+    for record in RECORDS:
+        samples, classes = annotated(mitdb_dir, record)
+        mine = built[built.record == record]
+        dropped = ~np.isin(samples, mine.sample)
+        assert dropped.sum() == built.info["dropped_at_ends"][record] <= 2
+        # every dropped beat lies within 2 s of a record end
+        n = wfdb.rdheader(str(Path(mitdb_dir) / record)).sig_len
+        assert np.all((samples[dropped] < 2 * 360) | (samples[dropped] > n - 2 * 360))
+        expected = Counter(classes[~dropped].tolist())
+        assert {c: n for c, n in Counter(mine.y.tolist()).items()} == dict(expected)
+        # per-beat: the class of each beat is the class of the annotation at its position
+        lookup = dict(zip(samples.tolist(), classes.tolist()))
+        assert all(lookup[s] == y for s, y in zip(mine.sample.tolist(), mine.y.tolist()))
+
+
+def test_records_and_description_are_kept(built):
+    assert built.records() == RECORDS
+    assert built.info["records"] == RECORDS
+    assert built.info["source"] == "mitdb" and built.info["leads"] == {"119": "MLII", "208": "MLII"}
+    assert built.counts()["V"] > 1000 and built.counts()["F"] > 300
+
+
+def test_kaggle_beats_have_the_kaggle_format(mitdb_dir):
+    b = build_mitdb_beats(mitdb_dir, records=RECORDS, representation="kaggle", cache=False, verbose=False)
+    assert b.X.shape[1] == 187 and b.X.dtype == np.float32
+    assert b.X.min() >= 0.0 and b.X.max() <= 1.0
+    # each beat spans 1.2 median RR of its 10-s window, zero-padded to 187 samples; only windows of
+    # slow bigeminy in 119 (median RR above 187 / 125 / 1.2 = 1.25 s) fill all 187 samples
+    assert np.mean(b.X[:, -1] == 0.0) > 0.99
+    nonzero_len = 187 - np.argmax(b.X[:, ::-1] != 0, axis=1)
+    assert np.median(nonzero_len) == pytest.approx(1.2 * np.nanmedian(b.rr[:, 0]) * 125, rel=0.15)
+
+
+def test_lead_is_found_by_name(mitdb_dir):
+    # record 114 stores MLII as its second signal
+    b = build_mitdb_beats(mitdb_dir, records=["114"], cache=False, verbose=False)
+    assert b.info["leads"]["114"] == "MLII"
+    rec = wfdb.rdrecord(str(Path(mitdb_dir) / "114"), channel_names=["MLII"])
+    assert rec.sig_name == ["MLII"]
+
+
+def test_centered_beats_are_normalised_and_peak_in_the_middle(mitdb_dir):
+    b = build_mitdb_beats(mitdb_dir, records=["119"], representation="centered", before=0.25, after=0.25,
+                          cache=False, verbose=False)
+    assert b.X.shape[1] == round(0.25 * 125) * 2
+    assert np.allclose(b.X.mean(axis=1), 0, atol=1e-4) and np.allclose(b.X.std(axis=1), 1, atol=1e-3)
+    normal = b.X[b.y == 0]
+    # the R-peak of normal beats sits at the window's centre
+    assert abs(np.median(np.abs(normal).argmax(axis=1)) - b.X.shape[1] / 2) <= 3
+
+
+def test_rr_intervals():
+    rr = rr_intervals([0, 360, 720, 900, 1440], fs=360, local_window=3)
+    assert np.isnan(rr[0, 0]) and np.isnan(rr[-1, 1])
+    assert rr[3, 0] == pytest.approx(0.5) and rr[3, 1] == pytest.approx(1.5)
+    assert rr[2, 2] == pytest.approx(np.mean([1.0, 1.0, 0.5]))
+
+
+def test_windows():
+    w = windows(np.arange(10), 4, step=3)
+    assert w.tolist() == [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
+    assert windows(np.arange(3), 4).shape == (0, 4)
+
+
+def test_missing_records_are_listed(mitdb_dir):
+    with pytest.raises(DataError, match="998, 999"):
+        build_mitdb_beats(mitdb_dir, records=["119", "998", "999"], verbose=False)
+
+
+def test_no_data_says_how_to_get_it(tmp_path):
+    with pytest.raises(DataError, match="ECG_DATA_DIR.*download"):
+        build_mitdb_beats(tmp_path, verbose=False)
+
+
+def test_unknown_parameter_is_refused(mitdb_dir):
+    with pytest.raises(ValueError, match="unknown parameters"):
+        build_mitdb_beats(mitdb_dir, records=["119"], representation="kaggle", before=0.3)
+
+
+def test_cache_is_reused_and_rebuilt_when_a_parameter_or_a_file_changes(mitdb_dir, tmp_path, monkeypatch):
+    folder = tmp_path / "mitdb"
+    folder.mkdir()
+    for ext in ("hea", "dat", "atr"):
+        shutil.copy(Path(mitdb_dir) / f"119.{ext}", folder)
+    calls = []
+    real = beats_mod._record_beats
+    monkeypatch.setattr(beats_mod, "_record_beats", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    first = build_mitdb_beats(folder, verbose=False)
+    second = build_mitdb_beats(folder, verbose=False)
+    assert calls == ["119"]  # the second build came from the cache
+    assert np.array_equal(first.X, second.X) and first.info == second.info
+    build_mitdb_beats(folder, span=1.3, verbose=False)
+    assert calls == ["119", "119"]  # a new parameter: rebuilt
+    with open(folder / "119.hea", "a") as f:
+        f.write("# edited\n")
+    build_mitdb_beats(folder, verbose=False)
+    assert calls == ["119", "119", "119"]  # a changed input file: rebuilt

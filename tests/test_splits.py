@@ -1,0 +1,48 @@
+"""Splits: who is on which side."""
+import numpy as np
+import pytest
+
+from ecg_utils.beats import build_mitdb_beats
+from ecg_utils.splits import DS1, DS2, split_interpatient, split_random
+
+# a few records of each side, and a paced one that must never appear
+RECORDS = ["101", "106", "119", "208", "105", "233", "102"]
+
+
+@pytest.fixture(scope="module")
+def beats(mitdb_dir):
+    return build_mitdb_beats(mitdb_dir, records=RECORDS, verbose=False)
+
+
+def test_interpatient_never_shares_a_record(beats):
+    s = split_interpatient(beats, n_validation_records=1, seed=3)
+    train, val, test = set(s.train.records()), set(s.validation.records()), set(s.test.records())
+    assert train and val and test
+    assert not (train & test) and not (val & test) and not (train & val)
+    assert train | val <= set(DS1) and test <= set(DS2)
+    assert "102" not in train | val | test and "102" in s.info["excluded_records"]
+    assert s.info["patients_mixed"] is False
+
+
+def test_training_side_holds_only_normal_beats(beats):
+    for s in (split_interpatient(beats, n_validation_records=1), split_random(beats)):
+        assert (s.train.y == 0).all() and (s.validation.y == 0).all()
+        assert (s.test.y != 0).any()
+
+
+def test_same_seed_same_split_other_seed_other_split(beats):
+    a, b, c = (split_random(beats, seed=s) for s in (0, 0, 1))
+    assert np.array_equal(a.test.sample, b.test.sample) and np.array_equal(a.train.sample, b.train.sample)
+    assert not np.array_equal(a.test.sample, c.test.sample)
+    x, y = split_interpatient(beats, seed=5), split_interpatient(beats, seed=5)
+    assert x.info["validation_records"] == y.info["validation_records"]
+
+
+def test_random_split_is_stratified_and_says_patients_are_mixed(beats):
+    s = split_random(beats, test_size=0.25, seed=0)
+    assert s.info["patients_mixed"] is True and "optimistic" in s.summary()
+    kept = beats[beats.record != "102"]
+    for name, n in kept.counts().items():
+        if n >= 20:
+            assert s.test.counts()[name] == pytest.approx(0.25 * n, abs=1.5)
+    assert "102" not in s.test.records()
