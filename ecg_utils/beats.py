@@ -27,7 +27,7 @@ from scipy import signal as sps
 
 from ecg_utils import config
 from ecg_utils.data import find_data_dir, read_record, resolve_records
-from ecg_utils.dataset import CLASS_NAMES, Beats
+from ecg_utils.dataset import CLASS_NAMES, UNKNOWN_RECORD, Beats
 from ecg_utils.errors import DataError
 
 REPRESENTATIONS = ("kaggle", "centered")
@@ -247,6 +247,49 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
               f"{time.perf_counter() - t0:.1f} s ({built} built, {len(names) - built} from cache; "
               f"{dropped} beats too close to a record end) - {beats.counts()}", flush=True)
     return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr, info)
+
+
+def add_templates(beats: Beats, width=101) -> Beats:
+    """Give each beat its patient's typical beat: the sample-wise median of the ``width`` beats of the
+    same record centred on it (the beat itself included).
+
+    No label is used, only the recording, as a Holter analysis would: the median of a patient's
+    beats is almost always a normal beat, so a detector can judge each beat against the patient's own
+    normal shape instead of against everybody's. Do this before splitting, on whole records.
+
+    Raises
+    ------
+    DataError
+        For beats without record ids (Kaggle CSV rows), where a patient's beats cannot be grouped.
+    """
+    from scipy.ndimage import median_filter
+
+    if np.any(beats.record == UNKNOWN_RECORD):
+        raise DataError(f"{beats.info.get('file', 'beats')}: templates need record ids, and these beats "
+                        "(Kaggle CSV rows) have none; use beats built from the MIT-BIH records")
+    template = np.empty_like(beats.X)
+    for record in beats.records():
+        idx = np.flatnonzero(beats.record == record)
+        idx = idx[np.argsort(beats.sample[idx], kind="stable")]
+        template[idx] = median_filter(beats.X[idx], size=(min(width, len(idx)), 1), mode="nearest")
+    return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr,
+                 {**beats.info, "template_width": width}, template)
+
+
+def rr_ratios(beats: Beats) -> np.ndarray:
+    """Rhythm features: log(previous RR / local mean RR) and log(next RR / local mean RR), (n, 2).
+
+    A premature beat has a negative first feature; a compensatory pause, a positive second one.
+    Unknown intervals (the first and last beats of a record) count as equal to the local mean (0).
+    Raises :class:`DataError` for beats without RR intervals (Kaggle CSV rows).
+    """
+    rr = beats.rr.astype(np.float64)
+    if np.isnan(rr[:, 2]).all():
+        raise DataError(f"{beats.info.get('file', 'beats')}: these beats carry no RR intervals "
+                        "(Kaggle CSV rows); rhythm features need beats built from the MIT-BIH records")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(rr[:, :2] / rr[:, 2:3])
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
 
 def check_beats(beats, path="beats") -> None:

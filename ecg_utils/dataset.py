@@ -49,6 +49,9 @@ class Beats:
     info : dict
         How the beats were made: ``source``, ``representation``, ``fs`` (rate of ``X``),
         ``class_names``, build parameters and the records used. JSON-serialisable.
+    template : float32 array (n, L) or None
+        The patient's own typical beat around each beat (see :func:`ecg_utils.beats.add_templates`):
+        context that lets a detector judge a beat against the patient it comes from. None if not made.
 
     Examples
     --------
@@ -63,6 +66,7 @@ class Beats:
     sample: np.ndarray
     rr: np.ndarray
     info: dict = field(default_factory=dict)
+    template: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.X)
@@ -74,6 +78,8 @@ class Beats:
                 raise ValueError(f"Beats.{name} must have shape ({n},), got {arr.shape}")
         if self.rr.shape != (n, 3):
             raise ValueError(f"Beats.rr must have shape ({n}, 3), got {self.rr.shape}")
+        if self.template is not None and self.template.shape != self.X.shape:
+            raise ValueError(f"Beats.template must have the shape of X {self.X.shape}, got {self.template.shape}")
 
     @classmethod
     def from_arrays(cls, X, y, record=None, sample=None, rr=None, info=None) -> "Beats":
@@ -100,7 +106,9 @@ class Beats:
         if isinstance(idx, slice):
             idx = np.arange(len(self))[idx]
         idx = np.asarray(idx)
-        return Beats(self.X[idx], self.y[idx], self.record[idx], self.sample[idx], self.rr[idx], dict(self.info))
+        template = None if self.template is None else self.template[idx]
+        return Beats(self.X[idx], self.y[idx], self.record[idx], self.sample[idx], self.rr[idx], dict(self.info),
+                     template)
 
     @property
     def length(self) -> int:
@@ -132,7 +140,7 @@ class Beats:
 
     def with_info(self, **extra) -> "Beats":
         """A copy sharing the arrays, with ``info`` updated."""
-        return Beats(self.X, self.y, self.record, self.sample, self.rr, {**self.info, **extra})
+        return Beats(self.X, self.y, self.record, self.sample, self.rr, {**self.info, **extra}, self.template)
 
     def __repr__(self) -> str:
         return (f"Beats(n={len(self)}, L={self.length}, source={self.info.get('source')!r}, "
@@ -150,6 +158,9 @@ class Beats:
         info = dict(parts[0].info)
         if "records" in info:
             info["records"] = sorted({r for p in parts for r in p.info.get("records", [])})
+        has_template = [p.template is not None for p in parts]
+        if any(has_template) and not all(has_template):
+            raise ValueError("cannot concatenate beats with and without templates")
         return Beats(
             np.concatenate([p.X for p in parts]).astype(np.float32, copy=False),
             np.concatenate([p.y for p in parts]),
@@ -157,6 +168,7 @@ class Beats:
             np.concatenate([p.sample for p in parts]),
             np.concatenate([p.rr for p in parts]),
             info,
+            np.concatenate([p.template for p in parts]) if all(has_template) else None,
         )
 
     # -- persistence -------------------------------------------------------------------------------
@@ -165,8 +177,9 @@ class Beats:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
+        extra = {} if self.template is None else {"template": self.template}
         np.savez(tmp, X=self.X, y=self.y, record=self.record, sample=self.sample, rr=self.rr,
-                 info=np.array(json.dumps(self.info)))
+                 info=np.array(json.dumps(self.info)), **extra)
         tmp.replace(path)
         return path
 
@@ -176,6 +189,7 @@ class Beats:
         path = Path(path)
         try:
             with np.load(path, allow_pickle=False) as z:
-                return cls(z["X"], z["y"], z["record"], z["sample"], z["rr"], json.loads(str(z["info"])))
+                template = z["template"] if "template" in z.files else None
+                return cls(z["X"], z["y"], z["record"], z["sample"], z["rr"], json.loads(str(z["info"])), template)
         except (OSError, ValueError, KeyError) as exc:
             raise ValueError(f"{path}: not a readable beat dataset ({exc})") from exc

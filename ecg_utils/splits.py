@@ -147,15 +147,16 @@ def make_split(name, beats=None, kaggle_test=None, seed=0, **kwargs) -> Split:
 
 
 def load_split(split="interpatient", representation="kaggle", records=None, data_dir=None, seed=0,
-               split_options=None, verbose=True, **build_options) -> Split:
+               template_width=None, split_options=None, verbose=True, **build_options) -> Split:
     """Read the data and split it in one call: what the notebooks and the benchmark use.
 
     ``split="kaggle"`` reads ``mitbih_train.csv`` and ``mitbih_test.csv`` from the data folder (the
     representation is then fixed: the CSVs are Kaggle beats); the other splits build beats from the
     MIT-BIH records with :func:`ecg_utils.beats.build_mitdb_beats` (``records``, ``representation``
-    and ``**build_options``).
+    and ``**build_options``). ``template_width`` adds each beat's patient template
+    (:func:`ecg_utils.beats.add_templates`), computed on whole records before splitting.
     """
-    from ecg_utils.beats import build_mitdb_beats
+    from ecg_utils.beats import add_templates, build_mitdb_beats
     from ecg_utils.data import find_data_dir
     from ecg_utils.kaggle import find_kaggle_files, load_kaggle_csv
 
@@ -171,4 +172,6 @@ def load_split(split="interpatient", representation="kaggle", records=None, data
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     beats = build_mitdb_beats(data_dir, records=records, representation=representation, verbose=verbose,
                               **build_options)
+    if template_width:
+        beats = add_templates(beats, template_width)
     return make_split(split, beats, seed=seed, **split_options)

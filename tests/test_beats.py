@@ -126,3 +126,35 @@ def test_cache_is_reused_and_rebuilt_when_a_parameter_or_a_file_changes(mitdb_di
         f.write("# edited\n")
     build_mitdb_beats(folder, verbose=False)
     assert calls == ["119", "119", "119"]  # a changed input file: rebuilt
+
+
+def test_templates_follow_the_patient_and_ignore_isolated_ectopic_beats(mitdb_dir):
+    from ecg_utils.beats import add_templates
+
+    b = add_templates(build_mitdb_beats(mitdb_dir, records=["119", "208"], representation="centered",
+                                        verbose=False, cache=False), width=51)
+    assert b.template.shape == b.X.shape and b.info["template_width"] == 51
+    d = np.abs(b.X - b.template).mean(axis=1)
+    # a V beat is further from its patient's template than a normal beat
+    assert np.median(d[b.y == 2]) > 2 * np.median(d[b.y == 0])
+    # subsets and round trips keep the templates aligned with the beats
+    sub = b[b.y == 2]
+    assert np.array_equal(sub.template, b.template[b.y == 2])
+
+
+def test_templates_need_record_ids():
+    from ecg_utils.beats import add_templates
+    from ecg_utils.dataset import Beats
+
+    with pytest.raises(DataError, match="record ids"):
+        add_templates(Beats.from_arrays(np.zeros((3, 10)), [0, 0, 0]))
+
+
+def test_rr_ratios_mark_premature_beats(mitdb_dir):
+    from ecg_utils.beats import rr_ratios
+
+    b = build_mitdb_beats(mitdb_dir, records=["208"], verbose=False, cache=False)
+    r = rr_ratios(b)
+    assert r.shape == (len(b), 2) and np.isfinite(r).all()
+    # V beats come early: their previous interval is shorter than the local mean
+    assert np.median(r[b.y == 2, 0]) < np.median(r[b.y == 0, 0]) - 0.1
