@@ -157,11 +157,12 @@ def load_split(split="interpatient", representation="kaggle", records=None, data
     (:func:`ecg_utils.beats.add_templates`), computed on whole records before splitting.
     """
     from ecg_utils.beats import add_templates, build_mitdb_beats
-    from ecg_utils.data import find_data_dir
-    from ecg_utils.kaggle import find_kaggle_files, load_kaggle_csv
 
     split_options = dict(split_options or {})
     if split == "kaggle":
+        from ecg_utils.data import find_data_dir
+        from ecg_utils.kaggle import find_kaggle_files, load_kaggle_csv
+
         files = find_kaggle_files(find_data_dir(data_dir, kind="kaggle"))
         missing = {"mitbih_train.csv", "mitbih_test.csv"} - set(files)
         if missing:

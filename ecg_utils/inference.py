@@ -1,0 +1,73 @@
+"""Scoring with a saved detector: which beats to score, the table of flagged beats, the written output."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ecg_utils.dataset import Beats
+from ecg_utils.errors import DataError
+
+
+def run_params(run_dir) -> dict:
+    """The parameters a baseline run was made with (its ``metrics.json``)."""
+    path = Path(run_dir) / "metrics.json"
+    try:
+        return json.loads(path.read_text())["params"]
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; run notebooks/baseline.ipynb with out_dir={run_dir} first") from None
+    except (ValueError, KeyError) as exc:
+        raise DataError(f"{path}: not a run's metrics file ({exc})") from exc
+
+
+def load_beats(run_dir, csv=None) -> Beats:
+    """Beats to score: a Kaggle-format ``csv`` if given, else the test side of the run's own data."""
+    if csv is not None:
+        from ecg_utils.kaggle import load_kaggle_csv
+
+        return load_kaggle_csv(csv)
+    from ecg_utils.pipeline import configure, load_data
+
+    params = {k: v for k, v in run_params(run_dir).items() if k != "out_dir"}
+    return load_data(configure(**params), verbose=False).test
+
+
+def flagged_table(beats: Beats, scores, threshold) -> pd.DataFrame:
+    """The beats scoring above ``threshold``, highest first: record, time, class, score."""
+    scores = np.asarray(scores, dtype=float)
+    fs_record = 360.0 if beats.info.get("source") == "mitdb" else np.nan
+    table = pd.DataFrame({
+        "beat": np.arange(len(beats)),
+        "record": beats.record,
+        "time_s": np.where(beats.sample >= 0, beats.sample / fs_record, np.nan),
+        "class": np.asarray(beats.class_names)[beats.y],
+        "score": scores,
+        "score_over_threshold": scores / threshold if threshold else np.nan,
+    })
+    return table[scores > threshold].sort_values("score", ascending=False).reset_index(drop=True)
+
+
+def save_scores(out_dir, beats: Beats, scores, threshold, figures=None) -> Path:
+    """Write ``scores.csv`` (every beat: record, sample, class, score, flagged) and the figures.
+
+    Written into a temporary folder and moved into place, so a failure leaves no half-written output.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        pd.DataFrame({"record": beats.record, "sample": beats.sample, "class": np.asarray(beats.class_names)[beats.y],
+                      "score": scores, "anomaly": (np.asarray(scores) > threshold).astype(int)}).to_csv(
+            tmp / "scores.csv", index=False)
+        for name, fig in (figures or {}).items():
+            fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.replace(out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir / "scores.csv"

@@ -1,0 +1,25 @@
+"""Named configurations: the data representation and the detector parameters that go with it.
+
+``baseline`` is the original ECG-Detector: the Kaggle beat format and a plain convolutional
+autoencoder scored by reconstruction MAE. Notebooks and the benchmark take a preset's name, and
+any parameter can still be overridden one by one.
+"""
+from __future__ import annotations
+
+import copy
+
+PRESETS = {
+    "baseline": {
+        "description": "The original method: Kaggle-format beats (125 Hz, [0, 1] per 10-s window, "
+                       "R-peak first), a Conv1D autoencoder, score = reconstruction MAE.",
+        "data": {"representation": "kaggle", "template_width": None},
+        "detector": {},
+    },
+}
+
+
+def get_preset(name) -> dict:
+    """A deep copy of a preset: ``{"description", "data": load_split options, "detector": detector options}``."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return copy.deepcopy(PRESETS[name])
