@@ -4,6 +4,8 @@ Every split returns a :class:`Split`: ``train`` and ``validation`` hold normal b
 autoencoder learns from ``train``, the threshold from ``validation``), ``test`` holds every class.
 
 - ``interpatient``: de Chazal et al. (2004) DS1 -> DS2; the honest protocol, no patient on both sides.
+- ``development``: DS1 alone, split by record into train / validation / test: for choosing between
+  designs without ever looking at DS2 (the test set of ``interpatient``).
 - ``random``: a seeded, stratified random split of beats (patients mixed, as the Kaggle split and the
   BeatGAN paper do); optimistic.
 - ``kaggle``: the Kaggle CSVs' own train / test files (patients mixed; the rows carry no record id).
@@ -23,7 +25,7 @@ from ecg_utils.errors import DataError
 DS1 = ("101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230").split()
 #: de Chazal et al. 2004, test set.
 DS2 = ("100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 231 232 233 234").split()
-SPLITS = ("interpatient", "random", "kaggle")
+SPLITS = ("interpatient", "development", "random", "kaggle")
 
 
 @dataclass
@@ -89,6 +91,34 @@ def split_interpatient(beats: Beats, validation_records=None, n_validation_recor
     return Split(train, validation, test, info)
 
 
+def split_development(beats: Beats, n_validation_records=4, n_test_records=6, seed=0) -> Split:
+    """DS1 only, three ways by record (seeded): train normals, validation normals, and a labelled test set.
+
+    Use it to compare designs; DS2 stays untouched until the ``interpatient`` evaluation.
+    """
+    ds1 = [r for r in DS1 if r in set(beats.records())]
+    if len(ds1) < 3:
+        raise DataError(f"development split needs at least 3 DS1 records; present: {ds1}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(ds1).tolist()
+    n_test = min(n_test_records, len(ds1) - 2)
+    n_val = min(n_validation_records, len(ds1) - n_test - 1)
+    test_records, val_records = sorted(order[:n_test]), sorted(order[n_test:n_test + n_val])
+    train_records = sorted(order[n_test + n_val:])
+    normal = beats.is_normal
+    info = {
+        "name": "development",
+        "patients_mixed": False,
+        "train_records": train_records,
+        "validation_records": val_records,
+        "test_records": test_records,
+        "seed": seed,
+        "description": "DS1 records split three ways by record, for choosing designs; DS2 is not touched.",
+    }
+    return Split(beats[np.isin(beats.record, train_records) & normal], beats[np.isin(beats.record, val_records) & normal],
+                 beats[np.isin(beats.record, test_records)], info)
+
+
 def split_random(beats: Beats, test_size=0.2, validation_size=0.1, seed=0, exclude_paced=True) -> Split:
     """Seeded, class-stratified random split of beats (intra-patient: patients are mixed).
 
@@ -137,6 +167,8 @@ def make_split(name, beats=None, kaggle_test=None, seed=0, **kwargs) -> Split:
     (``beats`` = the Kaggle train file, ``kaggle_test`` = its test file)."""
     if name == "interpatient":
         return split_interpatient(beats, seed=seed, **kwargs)
+    if name == "development":
+        return split_development(beats, seed=seed, **kwargs)
     if name == "random":
         return split_random(beats, seed=seed, **kwargs)
     if name == "kaggle":

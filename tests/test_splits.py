@@ -46,3 +46,12 @@ def test_random_split_is_stratified_and_says_patients_are_mixed(beats):
         if n >= 20:
             assert s.test.counts()[name] == pytest.approx(0.25 * n, abs=1.5)
     assert "102" not in s.test.records()
+
+
+def test_development_split_stays_inside_ds1(beats):
+    from ecg_utils.splits import split_development
+
+    s = split_development(beats, n_validation_records=1, n_test_records=1, seed=0)
+    train, val, test = set(s.train.records()), set(s.validation.records()), set(s.test.records())
+    assert train and val and test and not (train & val) and not (train & test) and not (val & test)
+    assert train | val | test <= set(DS1)

@@ -1,0 +1,105 @@
+"""The main job behind ``run_all.sh``: execute the notebooks with papermill and render them to HTML.
+
+``python -m ecg_utils.report --profile quick|default|full [--only baseline infer ...]``
+
+Each job runs one notebook with a profile's parameters into ``reports/<name>.ipynb`` and renders
+``reports/<name>.html``; the runs themselves (metrics, detectors, figures, sweep tables) go under
+``reports/runs/``. A failing job is reported and the others go on; the exit status says whether all passed.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ecg_utils import config
+
+NOTEBOOKS = config.PROJ_ROOT / "notebooks"
+EXPERIMENTS = ("batch_size", "channels_kernel", "latent_dim", "learning_rate", "optimizer", "hyperparams",
+               "representation")
+
+#: Parameters of the sweeps per profile: "default" keeps the whole run under an hour on 2 CPU cores.
+SWEEP_PROFILES = {
+    "quick": {"quick": True, "seeds": [0], "workers": 1},
+    "default": {"quick": False, "seeds": [0, 1, 2], "epochs": 8, "max_train_beats": 8000, "workers": 1},
+    "full": {"quick": False, "seeds": [0, 1, 2, 3, 4], "epochs": None, "max_train_beats": None, "workers": 1},
+}
+
+
+def jobs(profile) -> list:
+    """(name, notebook, parameters) of every job of a profile, in the order they run."""
+    quick = profile == "quick"
+    out = []
+    for preset in ("baseline", "recommended"):
+        for split in ("interpatient", "random"):
+            name = f"{preset}_{split}"
+            out.append((name, NOTEBOOKS / "baseline.ipynb",
+                        {"preset": preset, "split": split, "quick": quick, "out_dir": f"runs/{name}"}))
+    out.append(("infer", NOTEBOOKS / "infer.ipynb", {"run": "runs/recommended_interpatient", "out_dir": "runs/infer"}))
+    for exp in EXPERIMENTS:
+        out.append((f"experiment_{exp}", NOTEBOOKS / "experiments" / f"{exp}.ipynb",
+                    {**SWEEP_PROFILES[profile], "out_dir": f"runs/sweeps/{exp}"}))
+    return out
+
+
+def render_html(notebook) -> Path:
+    """Render an executed notebook to HTML beside it (nbconvert), code cells included."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = Path(notebook)
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    html = notebook.with_suffix(".html")
+    tmp = html.with_suffix(".html.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(html)
+    return html
+
+
+def run_job(name, notebook, params, reports_dir) -> Path:
+    """Execute one notebook with papermill (working directory: its own folder) and render it."""
+    import papermill as pm
+
+    executed = Path(reports_dir) / f"{name}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(notebook), str(executed), parameters=params, kernel_name="python3",
+                        cwd=str(Path(notebook).parent), progress_bar=False)
+    return render_html(executed)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=list(SWEEP_PROFILES), default="default")
+    parser.add_argument("--only", nargs="*", help="run only the jobs with these names (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the jobs of the profile and stop")
+    parser.add_argument("--reports", default=str(config.REPORTS_DIR), help="where reports go (default reports/)")
+    args = parser.parse_args(argv)
+    todo = [j for j in jobs(args.profile) if not args.only or j[0] in args.only]
+    if args.list:
+        for name, nb, params in todo:
+            print(f"{name:32s} {Path(nb).relative_to(config.PROJ_ROOT)}  {params}")
+        return 0
+    t_start, failed, written = time.perf_counter(), [], []
+    for i, (name, nb, params) in enumerate(todo, 1):
+        t0 = time.perf_counter()
+        print(f"[{i}/{len(todo)}] {name}: running {Path(nb).relative_to(config.PROJ_ROOT)} ...", flush=True)
+        try:
+            html = run_job(name, nb, params, args.reports)
+        except Exception as exc:  # one failing notebook must not stop the others
+            failed.append(name)
+            print(f"[{i}/{len(todo)}] {name}: FAILED after {time.perf_counter() - t0:.0f} s: "
+                  f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}", flush=True)
+            continue
+        written.append(html)
+        print(f"[{i}/{len(todo)}] {name}: done in {time.perf_counter() - t0:.0f} s -> {html}", flush=True)
+    minutes = (time.perf_counter() - t_start) / 60
+    print(f"\n{len(written)} reports written in {minutes:.1f} min under {args.reports} (open the .html files).")
+    if failed:
+        print(f"FAILED: {', '.join(failed)} (their executed notebooks show the error)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
