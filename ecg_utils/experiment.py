@@ -428,7 +428,8 @@ def collect(out_dir, write_csv=True) -> pd.DataFrame:
                 row["error"] = f"no {METRICS_FILE} or {ERROR_FILE} (interrupted, or still running)"
         except (OSError, ValueError) as exc:
             row["status"], row["error"] = "failed", f"unreadable result: {error_message(exc)}"
-        params = {k: v for k, v in params.items() if k != "out_dir"}
+        # lists (e.g. channels) become their JSON text, so that tables can group by them
+        params = {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in params.items() if k != "out_dir"}
         param_cols += [k for k in params if k not in param_cols]
         rows.append({**row, **params, **values})
     df = pd.DataFrame(rows)
@@ -539,8 +540,9 @@ def best_params(df, by, metric, higher_is_better=True) -> dict:
     for col in df.attrs.get("param_columns", []):
         if col in params or col in RESERVED or col not in rows.columns:
             continue
-        values = rows[col].dropna().unique()
-        if len(values) == 1 and rows[col].notna().all():
+        values = [v for v in rows[col] if v is not None and not _isnan(v)]
+        distinct = {json.dumps(_plain(v), sort_keys=True, default=str) for v in values}
+        if len(distinct) == 1 and len(values) == len(rows):
             params[col] = values[0]
     return {k: _plain(v) for k, v in params.items() if not _isnan(v)}
 
@@ -550,7 +552,15 @@ def _isnan(v) -> bool:
 
 
 def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v
+    """A plain Python value: numpy scalars unwrapped, list parameters (stored as JSON text) parsed back."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
 
 
 def write_params_file(params: dict, path, comment=None) -> Path:

@@ -32,7 +32,7 @@ def load_beats(run_dir, csv=None) -> Beats:
         return load_kaggle_csv(csv)
     from ecg_utils.pipeline import configure, load_data
 
-    params = {k: v for k, v in run_params(run_dir).items() if k != "out_dir"}
+    params = {k: v for k, v in run_params(run_dir).items() if k not in ("out_dir", "label")}
     return load_data(configure(**params), verbose=False).test
 
 

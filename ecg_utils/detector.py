@@ -1,0 +1,614 @@
+"""The anomaly detector: a convolutional autoencoder trained on normal beats, with a learned threshold.
+
+The contract is PyOD's and scikit-learn's: ``__init__`` only stores parameters, :meth:`fit` validates and
+learns (``model_``, ``scaler_``, ``threshold_``, ...), :meth:`decision_function` returns a score where higher
+means more anomalous, and :meth:`predict` is ``score > threshold_`` with 1 = anomaly.
+
+Scores are the per-beat mean absolute reconstruction error in *standardised* units (the units the model is
+trained in; multiply by ``scaler_["std"]`` for the input's units). With ``rr_features=True`` the score adds
+``rr_weight`` x the mean absolute error of the reconstructed RR features (also standardised).
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ecg_utils.beats import rr_ratios
+from ecg_utils.dataset import Beats
+from ecg_utils.errors import DataError
+from ecg_utils.model import build_autoencoder
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+THRESHOLD_RULES = ("mean_std", "percentile", "fpr")
+MODEL_FILE = "model.keras"
+META_FILE = "detector.json"
+FORMAT = "ecg-detector/autoencoder-detector"
+#: Parameters stored as tuples (JSON turns them into lists).
+_TUPLE_PARAMS = ("channels", "aug_scale_range")
+
+
+def augment(X, rng, noise_std=0.05, scale_range=(0.9, 1.1), max_shift=3, wander_amp=0.1):
+    """Randomly perturbed copies of beats, for training: returns ``(inputs, targets)``.
+
+    Each beat is scaled by a factor drawn from ``scale_range``, shifted in time by up to ``max_shift``
+    samples (the edge sample repeats: nothing wraps around), and given a baseline wander (a sinusoid of
+    amplitude up to ``wander_amp`` and at most half a cycle per beat, random phase). ``targets`` are these
+    beats; ``inputs`` add Gaussian noise of std ``noise_std`` on top (the noise is to be removed, not learned).
+
+    Parameters
+    ----------
+    X : float array (n, L)
+    rng : numpy.random.Generator
+        The only source of randomness.
+    noise_std, scale_range, max_shift, wander_amp
+        Strengths, in the units of ``X``; 0 (or ``(1, 1)``) turns a perturbation off.
+
+    Returns
+    -------
+    inputs, targets : float32 arrays (n, L)
+    """
+    n, length = X.shape
+    out = X.astype(np.float32, copy=True)
+    lo, hi = scale_range
+    if (lo, hi) != (1, 1):
+        out *= rng.uniform(lo, hi, size=(n, 1)).astype(np.float32)
+    if max_shift:
+        shift = rng.integers(-max_shift, max_shift + 1, size=(n, 1))
+        cols = np.clip(np.arange(length)[None, :] - shift, 0, length - 1)
+        out = np.take_along_axis(out, cols, axis=1)
+    if wander_amp:
+        t = np.linspace(0.0, 1.0, length, dtype=np.float32)[None, :]
+        amp = rng.uniform(0, wander_amp, size=(n, 1))
+        freq = rng.uniform(0, 0.5, size=(n, 1))
+        phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+        out += (amp * np.sin(2 * np.pi * freq * t + phase)).astype(np.float32)
+    inputs = out + rng.normal(0.0, noise_std, size=out.shape).astype(np.float32) if noise_std else out
+    return inputs, out
+
+
+def _call_model(model, x):
+    return model(x, training=False)
+
+
+def _describe(data, role) -> str:
+    """How to name ``data`` in an error message: its role, and its source file if a Beats knows it."""
+    if isinstance(data, Beats):
+        where = data.info.get("path") or data.info.get("source")
+        return f"{role} ({where})" if where else role
+    return role
+
+
+def _optimizer(name, learning_rate):
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate)
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=0.9)
+    return keras.optimizers.RMSprop(learning_rate)
+
+
+def _summary(scores) -> dict:
+    s = np.asarray(scores, dtype=np.float64)
+    return {"n": int(s.size), "mean": float(s.mean()), "std": float(s.std()), "min": float(s.min()),
+            **{f"p{q}": float(np.percentile(s, q)) for q in (50, 90, 95, 99)}, "max": float(s.max())}
+
+
+def _versions() -> dict:
+    import ecg_utils
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
+            "ecg_utils": ecg_utils.__version__}
+
+
+class _EpochLog(keras.callbacks.Callback):
+    """Times each epoch and, when verbose, prints one line per epoch."""
+
+    def __init__(self, epochs, verbose):
+        super().__init__()
+        self.epochs, self.verbose, self.seconds = epochs, verbose, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._t0)
+        if self.verbose:
+            logs = logs or {}
+            print(f"epoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', float('nan')):.5f}  "
+                  f"val_loss {logs.get('val_loss', float('nan')):.5f}  ({self.seconds[-1]:.1f} s)", flush=True)
+
+
+def _surprise(values, quantiles, n) -> np.ndarray:
+    """``-log`` of the tail probability of ``values`` under a reference distribution given by its quantiles.
+
+    The probability is floored at ``1 / (n + 1)`` (``n`` reference beats); past the largest reference value
+    the score keeps rising linearly (in units of the reference's interquartile range) so that order is kept.
+    """
+    q = np.asarray(quantiles, dtype=np.float64)
+    levels = np.linspace(0.0, 1.0, len(q))
+    values = np.asarray(values, dtype=np.float64)
+    # np.interp needs increasing x: ties in q (a flat stretch) are fine, it takes the last level
+    p = 1.0 - np.interp(values, q, levels)
+    floor = 1.0 / (n + 1)
+    iqr = max(np.interp(0.75, levels, q) - np.interp(0.25, levels, q), 1e-12)
+    return -np.log(np.maximum(p, floor)) + np.maximum(values - q[-1], 0.0) / iqr
+
+
+class AutoencoderDetector:
+    """Flags beats the autoencoder, trained on normal beats only, reconstructs badly.
+
+    Parameters
+    ----------
+    channels, kernel_size, latent_dim, dropout, activation, pooling, decoder
+        The model: see :func:`ecg_utils.model.build_autoencoder`. The defaults score > 50,000 beats/s of
+        187 samples on two CPU cores.
+    loss : {"mae", "mse"}
+        Training loss on the beat (the score is the MAE either way).
+    epochs, batch_size, learning_rate : int, int, float
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}
+        ``"sgd"`` uses momentum 0.9.
+    patience : int or None
+        Early stopping on the validation loss after ``patience`` epochs without improvement; the best
+        epoch's weights are restored at the end. None trains all ``epochs``.
+    threshold_rule : {"mean_std", "percentile", "fpr"}
+        How ``threshold_`` is learned from the validation normals' scores ``s``: ``mean(s) + threshold_k *
+        std(s)``; ``percentile(s, threshold_q)``; or the ``1 - threshold_fpr`` quantile of ``s`` (so that a
+        share ``threshold_fpr`` of normal beats is flagged).
+    threshold_k, threshold_q, threshold_fpr : float
+    standardize : bool
+        Scale beats by the global mean and std of the training beats (``scaler_ = {"mean", "std"}``, two
+        floats: one for all sample positions), reused at inference. False stores mean 0, std 1.
+    augment : bool
+        Perturb training beats on the fly (see :func:`augment`), with strengths ``aug_noise_std``,
+        ``aug_scale_range``, ``aug_max_shift`` (samples) and ``aug_wander_amp``, in standardised units.
+    rr_features : bool
+        Also feed the RR intervals (``Beats.rr``, standardised per column by the training side's stats) as a
+        second model input, reconstructed as a second output; the score adds ``rr_weight`` x their MAE.
+    rr_weight : float
+    context : {None, "template"}
+        ``"template"``: the autoencoder sees each beat minus its patient's template (``Beats.template``, the
+        median of the patient's surrounding beats, see :func:`ecg_utils.beats.add_templates`), so it learns what
+        a normal beat's *deviation from its own patient* looks like rather than everybody's normal shape.
+        Reconstructions are returned with the template added back.
+    rhythm : bool
+        Fuse the reconstruction error with how premature the beat is (``-log(previous RR / local mean RR)``,
+        :func:`ecg_utils.beats.rr_ratios`). Each of the two is turned into a tail probability under its own
+        distribution on the validation normals (stored as ``reference_``, 1,001 quantiles each), and the score is
+        ``-log p_shape - log p_rhythm`` (Fisher's combination): no abnormal label is involved. Beats more
+        extreme than every validation beat keep their order through a linear tail.
+    predict_batch_size : int
+        Beats per forward pass when scoring.
+    seed : int
+        Seeds Keras (weights, dropout), the augmentation and the shuffling.
+    verbose : int
+        1 prints one line per epoch.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+    scaler_ : dict
+        ``{"mean": float, "std": float}``, plus ``"rr_mean"``, ``"rr_std"`` (lists of 3) with RR features.
+    threshold_ : float
+    validation_scores_ : float64 array
+        Scores of the validation normals (None after :meth:`load`: the summary is in ``meta_``).
+    history_ : dict of lists
+        Keras' per-epoch logs (``loss``, ``val_loss``, ...) and ``epoch_seconds``.
+    epochs_trained_, fit_seconds_, input_len_, representation_, train_info_, meta_
+
+    Examples
+    --------
+    >>> det = AutoencoderDetector(epochs=20).fit(train_normals, validation_normals)  # doctest: +SKIP
+    >>> flags = det.predict(test_beats)                                                # doctest: +SKIP
+    """
+
+    def __init__(self, channels=(8, 16), kernel_size=5, latent_dim=32, dropout=0.0, activation="relu",
+                 pooling="stride", decoder="transpose", loss="mae", epochs=30, batch_size=256,
+                 learning_rate=1e-3, optimizer="adam", patience=5, threshold_rule="mean_std", threshold_k=2.0,
+                 threshold_q=99.0, threshold_fpr=0.01, standardize=True, augment=False, aug_noise_std=0.05,
+                 aug_scale_range=(0.9, 1.1), aug_max_shift=3, aug_wander_amp=0.1, rr_features=False,
+                 rr_weight=1.0, context=None, rhythm=False, predict_batch_size=4096, seed=0, verbose=0):
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.latent_dim = latent_dim
+        self.dropout = dropout
+        self.activation = activation
+        self.pooling = pooling
+        self.decoder = decoder
+        self.loss = loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.patience = patience
+        self.threshold_rule = threshold_rule
+        self.threshold_k = threshold_k
+        self.threshold_q = threshold_q
+        self.threshold_fpr = threshold_fpr
+        self.standardize = standardize
+        self.augment = augment
+        self.aug_noise_std = aug_noise_std
+        self.aug_scale_range = aug_scale_range
+        self.aug_max_shift = aug_max_shift
+        self.aug_wander_amp = aug_wander_amp
+        self.rr_features = rr_features
+        self.rr_weight = rr_weight
+        self.context = context
+        self.rhythm = rhythm
+        self.predict_batch_size = predict_batch_size
+        self.seed = seed
+        self.verbose = verbose
+
+    # -- parameters ----------------------------------------------------------------------------------
+    def get_params(self, deep=True) -> dict:
+        """The ``__init__`` parameters (scikit-learn's convention)."""
+        return {name: getattr(self, name) for name in inspect.signature(type(self).__init__).parameters
+                if name != "self"}
+
+    def set_params(self, **params) -> "AutoencoderDetector":
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"unknown parameter {name!r} for {type(self).__name__}")
+            setattr(self, name, value)
+        return self
+
+    def _check_params(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.threshold_rule not in THRESHOLD_RULES:
+            raise ValueError(f"threshold_rule must be one of {THRESHOLD_RULES}, got {self.threshold_rule!r}")
+        if self.loss not in ("mae", "mse"):
+            raise ValueError(f"loss must be 'mae' or 'mse', got {self.loss!r}")
+        if not 0 < self.threshold_fpr < 1:
+            raise ValueError(f"threshold_fpr must be in (0, 1), got {self.threshold_fpr}")
+        if not 0 <= self.threshold_q <= 100:
+            raise ValueError(f"threshold_q must be in [0, 100], got {self.threshold_q}")
+        if self.context not in (None, "template"):
+            raise ValueError(f"context must be None or 'template', got {self.context!r}")
+
+    # -- input -----------------------------------------------------------------------------------------
+    def _validate(self, data, role, normal_only=False) -> Beats:
+        """``data`` as a Beats, checked: 2-D, non-empty, finite, of the training length (once fitted)."""
+        name = _describe(data, role)
+        if not isinstance(data, Beats):
+            X = np.asarray(data)
+            if X.ndim != 2:
+                raise DataError(f"{name}: beats must be a 2-D array (n, L), got shape {X.shape}")
+            if not np.issubdtype(X.dtype, np.number):
+                raise DataError(f"{name}: beats must be numeric, got dtype {X.dtype}")
+            data = Beats.from_arrays(X, np.zeros(len(X), dtype=np.int64))
+        if len(data) == 0:
+            raise DataError(f"{name}: no beats")
+        if not np.isfinite(data.X).all():
+            bad = int((~np.isfinite(data.X)).any(axis=1).sum())
+            raise DataError(f"{name}: {bad} beat(s) hold NaN or infinite values")
+        if normal_only and not data.is_normal.all():
+            raise DataError(f"{name}: holds {int((~data.is_normal).sum())} non-normal beat(s) {data.counts()}; "
+                            "the detector learns from normal beats only")
+        if getattr(self, "input_len_", None) is not None and data.length != self.input_len_:
+            raise DataError(f"{name}: beats have {data.length} samples, the detector was trained on "
+                            f"{self.input_len_}")
+        if self.context == "template" and data.template is None:
+            raise DataError(f"{name}: context='template' needs each beat's patient template; build the beats with "
+                            "a template width (load_split(template_width=...) or beats.add_templates)")
+        if self.rhythm:
+            rr_ratios(data)  # raises DataError for beats without RR intervals
+        if self.rr_features and not np.isfinite(data.rr).all():
+            bad = int((~np.isfinite(data.rr)).any(axis=1).sum())
+            raise DataError(f"{name}: {bad} beat(s) have no RR intervals (NaN), needed by rr_features=True")
+        return data
+
+    def _inputs(self, beats: Beats) -> dict:
+        """The model inputs of validated beats, standardised with ``scaler_``: {"beat": ..., "features": ...}."""
+        sc = self.scaler_
+        X = beats.X - beats.template if self.context == "template" else beats.X
+        inputs = {"beat": ((X - sc["mean"]) / sc["std"]).astype(np.float32)}
+        if self.rhythm:
+            inputs["prematurity"] = -rr_ratios(beats)[:, 0].astype(np.float64)
+        if self.rr_features:
+            inputs["features"] = ((beats.rr - np.asarray(sc["rr_mean"])) / np.asarray(sc["rr_std"])).astype(np.float32)
+        return inputs
+
+    def _fit_scaler(self, beats: Beats) -> dict:
+        scaler = {"mean": 0.0, "std": 1.0}
+        if self.standardize:
+            X = (beats.X - beats.template if self.context == "template" else beats.X).astype(np.float64)
+            scaler = {"mean": float(X.mean()), "std": float(X.std()) or 1.0}
+        if self.rr_features:
+            rr = beats.rr.astype(np.float64)
+            std = rr.std(axis=0)
+            scaler.update(rr_mean=rr.mean(axis=0).tolist(), rr_std=np.where(std > 0, std, 1.0).tolist())
+        return scaler
+
+    # -- training --------------------------------------------------------------------------------------
+    def _train_dataset(self, inputs: dict, rng) -> tf.data.Dataset:
+        """Shuffled (and, if ``augment``, perturbed) training batches, drawn from ``rng`` each epoch."""
+        n = len(inputs["beat"])
+        has_rr = "features" in inputs
+
+        def batches():
+            order = rng.permutation(n)
+            for start in range(0, n, self.batch_size):
+                idx = order[start:start + self.batch_size]
+                x = inputs["beat"][idx]
+                if self.augment:
+                    x, target = augment(x, rng, self.aug_noise_std, self.aug_scale_range, self.aug_max_shift,
+                                        self.aug_wander_amp)
+                else:
+                    target = x
+                if has_rr:
+                    f = inputs["features"][idx]
+                    yield {"beat": x, "features": f}, {"beat_out": target, "features_out": f}
+                else:
+                    yield x, target
+
+        L = inputs["beat"].shape[1]
+        beat_spec = tf.TensorSpec((None, L), tf.float32)
+        if has_rr:
+            feat_spec = tf.TensorSpec((None, inputs["features"].shape[1]), tf.float32)
+            spec = ({"beat": beat_spec, "features": feat_spec}, {"beat_out": beat_spec, "features_out": feat_spec})
+        else:
+            spec = (beat_spec, beat_spec)
+        n_batches = -(-n // self.batch_size)
+        ds = tf.data.Dataset.from_generator(batches, output_signature=spec)
+        return ds.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
+
+    def _model_x(self, inputs: dict):
+        """What the Keras model takes: the beat array, or {"beat", "features"} with RR features."""
+        if self.rr_features:
+            return {"beat": inputs["beat"], "features": inputs["features"]}
+        return inputs["beat"]
+
+    def _targets(self, inputs: dict):
+        if self.rr_features:
+            return {"beat_out": inputs["beat"], "features_out": inputs["features"]}
+        return inputs["beat"]
+
+    def fit(self, train, validation) -> "AutoencoderDetector":
+        """Train on normal beats and learn the threshold on the validation normals.
+
+        Parameters
+        ----------
+        train, validation : Beats or float array (n, L)
+            Normal beats only (a Beats with other labels raises :class:`DataError`). Standardisation is fitted
+            on ``train``; early stopping and the threshold use ``validation``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        t0 = time.perf_counter()
+        self.input_len_ = None
+        train = self._validate(train, "train", normal_only=True)
+        validation = self._validate(validation, "validation", normal_only=True)
+        if validation.length != train.length:
+            raise DataError(f"{_describe(validation, 'validation')}: beats have {validation.length} samples, "
+                            f"train has {train.length}")
+        self.input_len_ = train.length
+        self.representation_ = train.info.get("representation")
+        self.train_info_ = dict(train.info)
+        self.scaler_ = self._fit_scaler(train)
+
+        keras.utils.set_random_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        n_features = 3 if self.rr_features else 0
+        self.model_ = build_autoencoder(
+            self.input_len_, channels=tuple(self.channels), kernel_size=self.kernel_size, latent_dim=self.latent_dim,
+            dropout=self.dropout, activation=self.activation, n_features=n_features, pooling=self.pooling,
+            decoder=self.decoder, seed=self.seed)
+        losses = {"beat_out": self.loss, "features_out": "mae"} if self.rr_features else self.loss
+        weights = {"beat_out": 1.0, "features_out": float(self.rr_weight)} if self.rr_features else None
+        self.model_.compile(optimizer=_optimizer(self.optimizer, self.learning_rate), loss=losses,
+                            loss_weights=weights)
+
+        val_inputs = self._inputs(validation)
+        val_x = self._model_x(val_inputs)
+        log = _EpochLog(self.epochs, self.verbose)
+        callbacks = [log]
+        if self.patience is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
+                                                           restore_best_weights=True))
+        hist = self.model_.fit(self._train_dataset(self._inputs(train), rng), epochs=self.epochs,
+                               validation_data=(val_x, self._targets(val_inputs)),
+                               validation_batch_size=self.predict_batch_size, callbacks=callbacks, shuffle=False, verbose=0)
+        self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+        self.history_["epoch_seconds"] = log.seconds
+        self.epochs_trained_ = len(log.seconds)
+        self._forward_fn = None
+
+        self.reference_ = None
+        if self.rhythm:
+            levels = np.linspace(0.0, 1.0, 1001)
+            self.reference_ = {"n": len(validation), "shape": np.quantile(self._score(val_inputs), levels).tolist(),
+                               "rhythm": np.quantile(val_inputs["prematurity"], levels).tolist()}
+        self.validation_scores_ = self._score(val_inputs)
+        self.threshold_ = self.threshold_from(self.validation_scores_)
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def threshold_from(self, scores) -> float:
+        """The threshold ``threshold_rule`` gives for these normal scores (see the class docstring)."""
+        s = np.asarray(scores, dtype=np.float64)
+        if self.threshold_rule == "mean_std":
+            return float(np.mean(s) + self.threshold_k * np.std(s))
+        if self.threshold_rule == "percentile":
+            return float(np.percentile(s, self.threshold_q))
+        return float(np.quantile(s, 1.0 - self.threshold_fpr))
+
+    # -- scoring ---------------------------------------------------------------------------------------
+    def _check_fitted(self):
+        if getattr(self, "model_", None) is None:
+            raise RuntimeError(f"this {type(self).__name__} is not fitted yet: call fit() or load()")
+
+    def _forward(self, inputs: dict):
+        """The model's outputs for standardised inputs, in batches of ``predict_batch_size``."""
+        if getattr(self, "_forward_fn", None) is None:
+            model, spec = self.model_, tf.TensorSpec((None, self.input_len_), tf.float32)
+            if self.rr_features:
+                spec = {"beat": spec, "features": tf.TensorSpec((None, 3), tf.float32)}
+            # a partial, not a closure: TF's retracing warning keys on the code object, shared by all detectors
+            self._forward_fn = tf.function(functools.partial(_call_model, model), input_signature=[spec],
+                                           autograph=False)
+        x = self._model_x(inputs)
+        n, step = len(inputs["beat"]), int(self.predict_batch_size)
+        parts = []
+        for start in range(0, n, step):
+            batch = tf.nest.map_structure(lambda a: tf.constant(a[start:start + step]), x)
+            parts.append(tf.nest.map_structure(lambda t: t.numpy(), self._forward_fn(batch)))
+        if self.rr_features:
+            return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+        return np.concatenate(parts), None
+
+    def _score(self, inputs: dict) -> np.ndarray:
+        beat_hat, feat_hat = self._forward(inputs)
+        score = np.abs(beat_hat - inputs["beat"]).mean(axis=1, dtype=np.float64)
+        if self.rr_features:
+            score += self.rr_weight * np.abs(feat_hat - inputs["features"]).mean(axis=1, dtype=np.float64)
+        ref = getattr(self, "reference_", None)
+        if self.rhythm and ref is not None:
+            score = _surprise(score, ref["shape"], ref["n"]) + _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
+        return score
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score of each beat: its reconstruction MAE in standardised units (higher = more anomalous).
+
+        Parameters
+        ----------
+        X : Beats or float array (n, L)
+
+        Returns
+        -------
+        float64 array (n,)
+        """
+        self._check_fitted()
+        return self._score(self._inputs(self._validate(X, "X")))
+
+    def predict(self, X) -> np.ndarray:
+        """1 for beats scored above ``threshold_`` (anomalies), else 0."""
+        return (self.decision_function(X) > self.threshold_).astype(int)
+
+    def reconstruct(self, X) -> np.ndarray:
+        """The model's reconstruction of each beat, in the input's units: float32 array (n, L)."""
+        self._check_fitted()
+        beats = self._validate(X, "X")
+        beat_hat, _ = self._forward(self._inputs(beats))
+        out = beat_hat * self.scaler_["std"] + self.scaler_["mean"]
+        if self.context == "template":
+            out = out + beats.template
+        return out.astype(np.float32)
+
+    def check_compatible(self, beats):
+        """Raise :class:`DataError` unless ``beats`` have the training beat length and representation."""
+        self._check_fitted()
+        name = _describe(beats, "beats")
+        length = beats.length if isinstance(beats, Beats) else np.asarray(beats).shape[-1]
+        if length != self.input_len_:
+            raise DataError(f"{name}: beats have {length} samples, the detector was trained on {self.input_len_}")
+        rep = beats.info.get("representation") if isinstance(beats, Beats) else None
+        if self.representation_ is not None and rep is not None and rep != self.representation_:
+            raise DataError(f"{name}: representation {rep!r}, the detector was trained on {self.representation_!r}")
+
+    # -- persistence -----------------------------------------------------------------------------------
+    def _meta(self) -> dict:
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()}
+        scores = getattr(self, "validation_scores_", None)
+        return {
+            "format": FORMAT,
+            "params": params,
+            "input_len": int(self.input_len_),
+            "representation": self.representation_,
+            "threshold": float(self.threshold_),
+            "scaler": self.scaler_,
+            "reference": getattr(self, "reference_", None),
+            "train_info": self.train_info_,
+            "validation_scores": _summary(scores) if scores is not None else getattr(self, "meta_", {}).get("validation_scores"),
+            "history": self.history_,
+            "epochs_trained": self.epochs_trained_,
+            "fit_seconds": self.fit_seconds_,
+            "versions": _versions(),
+        }
+
+    def save(self, directory) -> Path:
+        """Write ``model.keras`` and ``detector.json`` into ``directory`` (replaced whole, never half-written)."""
+        self._check_fitted()
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
+        old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            with warnings.catch_warnings():  # Keras 3.15 + NumPy 2.4: np.array(Variable) copy-keyword notice
+                warnings.filterwarnings("ignore", message=".*__array__ implementation doesn't accept a copy",
+                                        category=DeprecationWarning)
+                self.model_.save(tmp / MODEL_FILE)
+            (tmp / META_FILE).write_text(json.dumps(self._meta(), indent=1, default=str))
+            if directory.exists():
+                directory.rename(old)
+            tmp.rename(directory)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+        return directory
+
+    @classmethod
+    def load(cls, directory) -> "AutoencoderDetector":
+        """Read a detector written by :meth:`save`; any problem with the files raises :class:`DataError`."""
+        directory = Path(directory)
+        meta_path, model_path = directory / META_FILE, directory / MODEL_FILE
+        if not directory.is_dir():
+            raise DataError(f"{directory}: no such detector folder")
+        for path in (meta_path, model_path):
+            if not path.is_file():
+                raise DataError(f"{path}: missing (a saved detector holds {MODEL_FILE} and {META_FILE})")
+        try:
+            meta = json.loads(meta_path.read_text())
+            params = {k: tuple(v) if k in _TUPLE_PARAMS and isinstance(v, list) else v
+                      for k, v in meta["params"].items()}
+            det = cls(**params)
+            input_len, threshold, scaler = int(meta["input_len"]), float(meta["threshold"]), dict(meta["scaler"])
+            if meta.get("format") != FORMAT:
+                raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
+        except (OSError, UnicodeDecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{meta_path}: not a detector description ({type(exc).__name__}: {exc})") from None
+        stds = [scaler.get("std")] + list(scaler.get("rr_std", [])) if det.rr_features else [scaler.get("std")]
+        if not isinstance(scaler.get("mean"), (int, float)) or not all(
+                isinstance(s, (int, float)) and np.isfinite(s) and s > 0 for s in stds) or \
+                (det.rr_features and len(scaler.get("rr_mean", [])) != 3):
+            raise DataError(f"{meta_path}: scaler {scaler} is not a valid standardisation for this detector")
+        try:
+            model = keras.models.load_model(model_path, safe_mode=True, compile=False)
+        except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
+            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise DataError(f"{model_path}: not a readable Keras model ({type(exc).__name__}: {first})") from None
+        inputs = model.inputs
+        expected = 2 if det.rr_features else 1
+        if len(inputs) != expected or tuple(inputs[0].shape[1:]) != (input_len,):
+            raise DataError(f"{model_path}: model inputs {[tuple(i.shape) for i in inputs]} do not match "
+                            f"{meta_path} (input length {input_len}, rr_features={det.rr_features})")
+        det.model_, det.input_len_, det.threshold_, det.scaler_ = model, input_len, threshold, scaler
+        det.reference_ = meta.get("reference")
+        if det.rhythm and not (isinstance(det.reference_, dict) and len(det.reference_.get("shape", [])) > 1
+                               and len(det.reference_.get("rhythm", [])) > 1):
+            raise DataError(f"{meta_path}: rhythm=True but no valid 'reference' distributions are stored")
+        det.representation_ = meta.get("representation")
+        det.train_info_ = meta.get("train_info") or {}
+        det.history_ = meta.get("history") or {}
+        det.epochs_trained_ = meta.get("epochs_trained")
+        det.fit_seconds_ = meta.get("fit_seconds")
+        det.validation_scores_ = None
+        det.meta_ = meta
+        det._forward_fn = None
+        return det

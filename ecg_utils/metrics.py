@@ -1,0 +1,143 @@
+"""How well anomaly scores separate normal beats (class 0) from abnormal ones: AUC, AP, rates, a report."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_fscore_support, roc_auc_score
+
+from ecg_utils.dataset import CLASS_NAMES
+
+
+def _ranking(y_true, scores):
+    """ROC AUC and average precision of ``scores`` for binary ``y_true``; None when one side is absent."""
+    if len(np.unique(y_true)) < 2:
+        return None, None
+    return float(roc_auc_score(y_true, scores)), float(average_precision_score(y_true, scores))
+
+
+def _rate(k, n):
+    return float(k / n) if n else None
+
+
+def evaluate(y, scores, threshold, class_names=CLASS_NAMES, fixed_fpr=0.01) -> dict:
+    """Metrics of anomaly scores against class labels, as a JSON-ready dict (plain floats, ints, None).
+
+    Class 0 is normal, every other class abnormal (label 1 = anomaly); a beat is flagged when its score is
+    above ``threshold``.
+
+    Parameters
+    ----------
+    y : int array (n,)
+        Class of each beat, an index into ``class_names``.
+    scores : float array (n,)
+        Anomaly scores (higher = more anomalous).
+    threshold : float
+        The detector's threshold (``score > threshold`` is an anomaly).
+    class_names : sequence of str
+    fixed_fpr : float
+        The normal false-positive rate of the "recall at fixed FPR" figures.
+
+    Returns
+    -------
+    dict with
+        ``n``, ``counts`` (beats per class);
+        ``roc_auc``, ``average_precision``: normal vs all abnormal beats, and ``roc_auc_per_class``,
+        ``average_precision_per_class``: normal vs each abnormal class alone (None where a class is absent);
+        at ``threshold``: ``accuracy``, ``precision``, ``recall``, ``f1`` (abnormal = positive),
+        ``confusion_matrix`` (rows true normal/abnormal, columns predicted normal/abnormal), ``normal_fpr``,
+        ``detection`` (per class: ``n``, ``flagged`` and ``rate``, the share flagged);
+        ``recall_at_fpr``: ``fpr``, ``threshold``, ``all`` and ``per_class`` recall, where the threshold is the
+        ``100 * (1 - fixed_fpr)`` th percentile of the *normal test* scores. This is a reporting convention
+        (it looks at the test labels, so it is not a threshold a deployed detector could use): it compares
+        score rankings at one operating point, whatever threshold the detector learned.
+
+    Examples
+    --------
+    >>> m = evaluate([0, 0, 1, 2], [0.1, 0.2, 0.3, 0.9], threshold=0.25)
+    >>> m["roc_auc"], m["recall"]
+    (1.0, 1.0)
+    """
+    y = np.asarray(y).astype(np.int64).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if y.shape != scores.shape:
+        raise ValueError(f"y and scores differ in length: {y.shape} vs {scores.shape}")
+    class_names = tuple(class_names)
+    abnormal = (y != 0).astype(int)
+    flagged = (scores > threshold).astype(int)
+    normal = y == 0
+
+    auc, ap = _ranking(abnormal, scores)
+    auc_c, ap_c = {}, {}
+    for c, name in enumerate(class_names[1:], start=1):
+        keep = normal | (y == c)
+        auc_c[name], ap_c[name] = _ranking((y[keep] == c).astype(int), scores[keep]) if (y == c).any() else (None, None)
+
+    cm = confusion_matrix(abnormal, flagged, labels=[0, 1])
+    precision, recall, f1, _ = precision_recall_fscore_support(abnormal, flagged, labels=[1], average=None,
+                                                               zero_division=0)
+    detection = {}
+    for c, name in enumerate(class_names):
+        n_c, k_c = int((y == c).sum()), int(flagged[y == c].sum())
+        detection[name] = {"n": n_c, "flagged": k_c, "rate": _rate(k_c, n_c)}
+
+    thr_fpr = float(np.percentile(scores[normal], 100 * (1 - fixed_fpr))) if normal.any() else None
+    at_fpr = {"fpr": float(fixed_fpr), "threshold": thr_fpr, "all": None, "per_class": {}}
+    if thr_fpr is not None:
+        hit = scores > thr_fpr
+        at_fpr["all"] = _rate(int(hit[abnormal == 1].sum()), int(abnormal.sum()))
+        at_fpr["per_class"] = {name: _rate(int(hit[y == c].sum()), int((y == c).sum()))
+                               for c, name in enumerate(class_names[1:], start=1)}
+
+    return {
+        "n": int(len(y)),
+        "counts": {name: int((y == c).sum()) for c, name in enumerate(class_names)},
+        "roc_auc": auc,
+        "average_precision": ap,
+        "roc_auc_per_class": auc_c,
+        "average_precision_per_class": ap_c,
+        "threshold": float(threshold),
+        "accuracy": float((flagged == abnormal).mean()) if len(y) else None,
+        "precision": float(precision[0]),
+        "recall": float(recall[0]),
+        "f1": float(f1[0]),
+        "confusion_matrix": cm.astype(int).tolist(),
+        "normal_fpr": _rate(int(cm[0, 1]), int(cm[0].sum())),
+        "detection": detection,
+        "recall_at_fpr": at_fpr,
+    }
+
+
+def _fmt(value, spec=".3f"):
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
+
+
+def classification_report(metrics: dict) -> str:
+    """A text table of :func:`evaluate`'s result: overall figures, then one row per class.
+
+    Examples
+    --------
+    >>> print(classification_report(evaluate([0, 0, 1, 2], [0.1, 0.2, 0.3, 0.9], 0.25)))  # doctest: +SKIP
+    """
+    m = metrics
+    at = m["recall_at_fpr"]
+    fpr_pct = f"{100 * at['fpr']:g}%"
+    (tn, fp), (fn, tp) = m["confusion_matrix"]
+    lines = [
+        f"beats {m['n']}   threshold {m['threshold']:.4g}",
+        f"ROC AUC {_fmt(m['roc_auc'])}   AP {_fmt(m['average_precision'])}   (normal vs all abnormal)",
+        f"accuracy {_fmt(m['accuracy'])}   precision {_fmt(m['precision'])}   recall {_fmt(m['recall'])}   "
+        f"F1 {_fmt(m['f1'])}   normal FPR {_fmt(m['normal_fpr'])}",
+        f"confusion (rows true, columns predicted normal/abnormal): [[{tn}, {fp}], [{fn}, {tp}]]",
+        f"recall at normal FPR {fpr_pct} (threshold {_fmt(at['threshold'], '.4g')}: the test normals' "
+        f"{100 * (1 - at['fpr']):g}th percentile): {_fmt(at['all'])}",
+        "",
+        f"{'class':<8}{'n':>8}{'flagged':>9}{'rate':>8}{'ROC AUC':>9}{'AP':>8}{'rec@' + fpr_pct:>10}",
+    ]
+    for name, d in m["detection"].items():
+        lines.append(f"{name:<8}{d['n']:>8}{d['flagged']:>9}{_fmt(d['rate']):>8}"
+                     f"{_fmt(m['roc_auc_per_class'].get(name)):>9}{_fmt(m['average_precision_per_class'].get(name)):>8}"
+                     f"{_fmt(at['per_class'].get(name)):>10}")
+    lines.append(f"{'abnormal':<8}{fn + tp:>8}{tp:>9}{_fmt(m['recall']):>8}{_fmt(m['roc_auc']):>9}"
+                 f"{_fmt(m['average_precision']):>8}{_fmt(at['all']):>10}")
+    return "\n".join(lines)

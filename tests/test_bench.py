@@ -1,0 +1,75 @@
+"""The benchmark's quick run: every detector x split is reported, with the metric and speed keys the
+tables need. Structure only; the numbers of a quick run mean nothing.
+
+To stay fast, the run covers every autoencoder preset and two peers (one fitted, one rule); the isolation
+forest and the one-class SVM go through the same code and are tested in test_baselines.py."""
+import json
+import sys
+
+import pytest
+
+from ecg_utils import config
+
+if str(config.PROJ_ROOT) not in sys.path:  # `bench` lives beside the package, not inside it
+    sys.path.insert(0, str(config.PROJ_ROOT))
+
+from bench import run as bench  # noqa: E402
+
+DETECTORS = [d for d in bench.default_detectors() if d.startswith(bench.AE_PREFIX)] + ["pca", "rr_rule"]
+
+SPEED_KEYS = {"train_seconds", "train_beats", "train_beats_used", "train_beats_per_s", "score_beats",
+              "score_beats_per_s", "latency_ms_median", "peak_rss_mib"}
+
+
+@pytest.fixture(scope="module")
+def quick_run(mitdb_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    argv = ["--quick", "--epochs", "1", "--out", str(out), "--data-dir", str(mitdb_dir),
+            "--score-beats", "2000", "--latency-calls", "5", "--detectors", *DETECTORS]
+    with pytest.MonkeyPatch.context() as mp:  # module-scoped: the autouse cache fixture has not run yet
+        mp.setenv(config.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+        assert bench.main(argv) == 0
+    return json.loads((out / "benchmark.json").read_text()), (out / "benchmark.md").read_text()
+
+
+@pytest.mark.slow
+def test_every_detector_and_split_is_reported(quick_run):
+    result, _ = quick_run
+    detectors = DETECTORS
+    assert result["config"]["detectors"] == detectors and "ae-baseline" in detectors
+    assert set(result["splits"]) == set(bench.SPLITS)
+    for split in bench.SPLITS:
+        s = result["splits"][split]
+        assert set(s["detectors"]) == set(detectors)
+        for det, entry in s["detectors"].items():
+            assert len(entry["runs"]) == 1
+            run = entry["runs"][0]
+            assert run["detector"] == det and run["split"] == split
+            assert SPEED_KEYS <= set(run["speed"]), det
+            for _, key in bench.QUALITY_COLUMNS:
+                assert key in entry["summary"]["metrics"], (det, key)
+                assert {"mean", "std", "values"} <= set(entry["summary"]["metrics"][key])
+    ae = result["splits"]["interpatient"]["detectors"]["ae-baseline"]["runs"][0]
+    assert ae["speed"]["epochs"] <= 1 and ae["params"]["epochs"] == 1
+
+
+@pytest.mark.slow
+def test_environment_and_command_are_recorded(quick_run):
+    result, _ = quick_run
+    env = result["environment"]
+    assert env["cpu"] and env["cpu_count"] >= 1 and env["libraries"]["numpy"]
+    assert result["command"].startswith("python -m bench --quick") and result["date"]
+    assert result["beat_building"] and all(b["beats"] > 0 for b in result["beat_building"].values())
+
+
+@pytest.mark.slow
+def test_markdown_has_a_row_per_detector(quick_run):
+    result, md = quick_run
+    for split in bench.SPLITS:
+        assert f"## Quality: {split} split" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ")]
+    for det in DETECTORS:
+        label = bench._label(det)
+        assert sum(line.startswith(f"| {label} |") for line in rows) == len(bench.SPLITS), label
+        assert sum(f"| {label} |" in line and not line.startswith(f"| {label} |") for line in rows) == \
+            len(bench.SPLITS), label

@@ -1,0 +1,59 @@
+"""The notebooks run under papermill with tiny parameters, and write what the next step reads."""
+import json
+
+import papermill as pm
+import pytest
+
+from ecg_utils import config
+from ecg_utils.report import EXPERIMENTS, QUICK_GRIDS
+
+pytestmark = pytest.mark.slow
+NB = config.PROJ_ROOT / "notebooks"
+TINY = ["101", "119", "208", "105", "233"]  # DS1: 101, 119, 208; DS2: 105, 233
+
+
+def execute(notebook, out, **params):
+    pm.execute_notebook(str(notebook), str(out), parameters=params, kernel_name="python3", cwd=str(notebook.parent),
+                        progress_bar=False)
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory, mitdb_dir):
+    tmp = tmp_path_factory.mktemp("baseline")
+    execute(NB / "baseline.ipynb", tmp / "baseline.ipynb", preset="recommended", records=TINY, epochs=1,
+            max_train_beats=2000, data_dir=str(mitdb_dir), out_dir=str(tmp / "run"))
+    return tmp / "run"
+
+
+def test_baseline_writes_metrics_detector_and_figures(baseline_run):
+    m = json.loads((baseline_run / "metrics.json").read_text())
+    assert {"params", "metrics", "timings", "split", "environment"} <= set(m)
+    assert {"roc_auc", "average_precision", "detection", "normal_fpr", "recall_at_fpr", "validation_loss",
+            "roc_auc_per_class"} <= set(m["metrics"])
+    assert m["params"]["preset"] == "recommended" and m["split"]["patients_mixed"] is False
+    assert m["timings"]["epochs_trained"] == 1 and m["timings"]["score_beats_per_second"] > 0
+    assert (baseline_run / "detector" / "model.keras").exists()
+    assert {"reconstructions.png", "error_histograms.png", "roc_pr.png", "training_curves.png", "worst.png"} <= {
+        p.name for p in (baseline_run / "figures").iterdir()}
+
+
+def test_inference_notebook_scores_the_saved_run(baseline_run, tmp_path):
+    execute(NB / "infer.ipynb", tmp_path / "infer.ipynb", run=str(baseline_run), out_dir=str(tmp_path / "infer"))
+    import pandas as pd
+
+    scores = pd.read_csv(tmp_path / "infer" / "scores.csv")
+    assert len(scores) > 1000 and set(scores["anomaly"]) <= {0, 1} and scores["score"].notna().all()
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_notebook_runs_a_tiny_grid(name, tmp_path, mitdb_dir, monkeypatch):
+    monkeypatch.setenv(config.DATA_ENV, str(mitdb_dir))
+    grid = QUICK_GRIDS[name]
+    grid = grid[:1] if isinstance(grid, list) else {k: v[:1] for k, v in grid.items()}
+    execute(NB / "experiments" / f"{name}.ipynb", tmp_path / "out.ipynb", grid=grid, seeds=[0], records=TINY,
+            epochs=1, max_train_beats=1000, out_dir=str(tmp_path / "sweep"))
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "sweep" / "results.csv")
+    assert len(table) == 1 and (table["status"] == "ok").all(), table.get("error")
+    assert (tmp_path / "sweep" / "best.yaml").exists()
