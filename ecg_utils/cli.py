@@ -50,6 +50,18 @@ def _score(args):
         print(f"Wrote {args.out}")
 
 
+def _figures(args):
+    from ecg_utils import config, plots
+    from ecg_utils.beats import add_templates, build_mitdb_beats
+
+    beats = add_templates(build_mitdb_beats(args.data_dir, records=args.records, representation="centered",
+                                            verbose=False), 101)
+    config.IMAGES_DIR.mkdir(exist_ok=True)
+    path = config.IMAGES_DIR / "what_the_detector_sees.png"
+    plots.plot_context(beats, seed=args.seed).savefig(path, dpi=120, bbox_inches="tight")
+    print(f"Wrote {path}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="ecg-detector", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +80,11 @@ def main(argv=None) -> int:
     p.add_argument("csv", help="a CSV in the Kaggle heartbeat format")
     p.add_argument("--out", help="write per-beat scores to this CSV")
     p.set_defaults(func=_score)
+    p = sub.add_parser("figures", help="redraw the README's figure (images/what_the_detector_sees.png)")
+    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
+    p.add_argument("--records", nargs="*", default=["232"], help="records to draw from (default 232: many S beats)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_figures)
     args = parser.parse_args(argv)
     try:
         args.func(args)

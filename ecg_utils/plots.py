@@ -223,3 +223,43 @@ def plot_beats(beats, n_per_class=20, seed=0, fig=None) -> Figure:
         ax.set_title(f"{name} (n={len(idx)})", fontsize=9)
         ax.set_xlabel(xlabel)
     return fig
+
+
+def plot_context(beats, classes=("N", "S", "V"), seed=0, fig=None) -> Figure:
+    """What the recommended detector sees: for one random beat of each class, the beat, its patient's
+    template and the difference the autoencoder reconstructs, with how premature the beat came.
+
+    Parameters
+    ----------
+    beats : Beats
+        With templates (:func:`ecg_utils.beats.add_templates`) and RR intervals.
+    classes : sequence of str
+        Class names to show (those absent are skipped).
+    seed : int
+    fig : Figure, optional
+
+    Returns
+    -------
+    Figure
+        One axis per class shown.
+    """
+    from ecg_utils.beats import rr_ratios
+
+    if beats.template is None:
+        raise ValueError("plot_context needs beats with templates (ecg_utils.beats.add_templates)")
+    names = list(beats.class_names)
+    shown = [(names.index(c), c) for c in classes if c in names and (beats.y == names.index(c)).any()]
+    fig = _figure(fig, figsize=(3.4 * len(shown), 3.0), layout="constrained")
+    axes = fig.subplots(1, len(shown), squeeze=False, sharey=True)[0]
+    t, xlabel = _time_axis(beats.length, beats.info.get("fs"))
+    rng = np.random.default_rng(seed)
+    ratio = np.exp(rr_ratios(beats)[:, 0])
+    for ax, (c, name) in zip(axes, shown):
+        i = rng.choice(np.flatnonzero(beats.y == c))
+        ax.plot(t, beats.template[i], color="0.5", ls="--", lw=1.2, label="patient template")
+        ax.plot(t, beats.X[i], color=_color(name, c), lw=1.4, label="beat")
+        ax.fill_between(t, beats.template[i], beats.X[i], color=_color(name, c), alpha=0.2, label="difference")
+        ax.set_title(f"{name}: record {beats.record[i]}\nprevious RR = {ratio[i]:.2f} x local mean", fontsize=9)
+        ax.set_xlabel(xlabel)
+    axes[0].legend(fontsize=7, loc="lower left")
+    return fig

@@ -85,3 +85,13 @@ def test_beats_one_panel_per_class(toy):
     fig = plots.plot_beats(beats, n_per_class=4)
     assert [ax.get_title() for ax in fig.axes] == ["N (n=10)", "S (n=3)", "V (n=5)"]
     assert [len(_lines(ax)) for ax in fig.axes] == [4 + 1, 3 + 1, 4 + 1]   # examples + the class mean
+
+
+def test_plot_context_draws_beat_template_and_difference(mitdb_dir):
+    from ecg_utils.beats import add_templates, build_mitdb_beats
+    from ecg_utils.plots import plot_context
+
+    beats = add_templates(build_mitdb_beats(mitdb_dir, records=["208"], representation="centered", verbose=False), 51)
+    fig = plot_context(beats, classes=("N", "V", "S"))
+    assert len(fig.axes) == 3 and all(len(ax.lines) == 2 for ax in fig.axes)
+    assert "local mean" in fig.axes[1].get_title()
