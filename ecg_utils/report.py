@@ -27,6 +27,8 @@ SWEEP_PROFILES = {
     "default": {"seeds": [0, 1], "epochs": 6, "max_train_beats": 6000},
     "full": {"seeds": [0, 1, 2], "epochs": 30, "max_train_beats": None},
 }
+#: Epoch cap of the four baseline runs in the default profile (early stopping usually ends them sooner).
+BASELINE_EPOCHS_DEFAULT = 15
 #: Two points of each sweep, for the quick profile.
 QUICK_GRIDS = {
     "batch_size": {"batch_size": [64, 256]},
@@ -49,8 +51,10 @@ def jobs(profile) -> list:
     for preset in ("baseline", "recommended"):
         for split in ("interpatient", "random"):
             name = f"{preset}_{split}"
-            out.append((name, NOTEBOOKS / "baseline.ipynb",
-                        {"preset": preset, "split": split, "quick": quick, "out_dir": f"runs/{name}"}))
+            params = {"preset": preset, "split": split, "quick": quick, "out_dir": f"runs/{name}"}
+            if profile == "default":
+                params["epochs"] = BASELINE_EPOCHS_DEFAULT
+            out.append((name, NOTEBOOKS / "baseline.ipynb", params))
     out.append(("infer", NOTEBOOKS / "infer.ipynb", {"run": "runs/recommended_interpatient", "out_dir": "runs/infer"}))
     for exp in EXPERIMENTS:
         params = {**SWEEP_PROFILES[profile], "out_dir": f"runs/sweeps/{exp}"}
