@@ -29,7 +29,9 @@ def mitdb_dir():
     return folder
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory, monkeypatch):
-    """Keep the beat cache of the test session out of data/processed."""
-    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path_factory.getbasetemp() / "cache"))
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Keep the beat cache of the whole test session (module fixtures included) out of data/processed."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.CACHE_ENV, str(tmp_path_factory.getbasetemp() / "cache"))
+        yield
