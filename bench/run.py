@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ecg_utils.pipeline import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bench" / "results"
 SPLITS = ("interpatient", "random")
@@ -91,16 +93,6 @@ def _label(detector) -> str:
 
 
 # -- environment -----------------------------------------------------------------------------------
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _ram_gib():
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -122,7 +114,7 @@ def _version(*dists):
 def environment() -> dict:
     """Hardware, OS and library versions."""
     return {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "ram_gib": _ram_gib(),

@@ -112,10 +112,11 @@ def environment() -> dict:
 
     return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "scikit-learn": sklearn.__version__, "ecg_utils": ecg_utils.__version__,
-            "cpu_count": os.cpu_count(), "machine": platform.machine(), "processor": _cpu_model()}
+            "cpu_count": os.cpu_count(), "machine": platform.machine(), "processor": cpu_model()}
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
