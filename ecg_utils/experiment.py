@@ -594,8 +594,12 @@ def plot_sweep(df, x, metrics, ax=None, hue=None):
 
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     if ax is None:
-        fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
-        axes = list(axes[0])
+        ncols = min(4, len(metrics))
+        nrows = -(-len(metrics) // ncols)
+        fig, grid = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+        axes = list(grid.ravel()[:len(metrics)])
+        for spare in grid.ravel()[len(metrics):]:
+            spare.set_visible(False)
     else:
         axes = list(np.atleast_1d(ax))
         if len(axes) != len(metrics):
@@ -618,12 +622,16 @@ def plot_sweep(df, x, metrics, ax=None, hue=None):
             a.scatter([pos[v] for v in sub[x]], sub[metric], s=12, alpha=0.5, color=line[0].get_color(),
                       zorder=3)
         if not numeric:
-            a.set_xticks(range(len(xs)), [str(_plain(v)) for v in xs])
+            a.set_xticks(range(len(xs)), [str(_plain(v)) for v in xs], rotation=20 if len(xs) > 3 else 0,
+                         ha="right" if len(xs) > 3 else "center")
+        elif len(xs) > 1 and min(xs) > 0 and max(xs) / min(xs) >= 30:
+            a.set_xscale("log")  # learning rates and the like span decades
         a.set_xlabel(x)
         a.set_ylabel(metric)
-        a.set_title(f"{metric} vs {x} (mean ± std over seeds)", fontsize=9)
+        a.set_title(metric, fontsize=9)
         if hue is not None:
             a.legend(fontsize=8)
+    fig.suptitle(f"against {x}: mean ± std over seeds, each seed a dot", fontsize=10)
     fig.tight_layout()
     return fig
 
