@@ -15,6 +15,7 @@ import numpy as np
 
 from ecg_utils import config
 from ecg_utils.errors import DataError
+from ecg_utils.kaggle import find_kaggle_files, load_kaggle_csv, write_kaggle_csv  # noqa: F401 (the reading layer)
 
 #: All 48 records of the MIT-BIH Arrhythmia Database.
 MITDB_RECORDS = (
@@ -88,10 +89,7 @@ def find_data_dir(data_dir=None, kind="mitdb") -> Path:
     """
     if kind not in ("mitdb", "kaggle"):
         raise ValueError(f"kind must be 'mitdb' or 'kaggle', got {kind!r}")
-    if kind == "kaggle":
-        from ecg_utils.kaggle import find_kaggle_files as has_data
-    else:
-        has_data = mitdb_records
+    has_data = find_kaggle_files if kind == "kaggle" else mitdb_records
     searched = candidate_dirs(data_dir)
     for folder in searched:
         if folder.is_dir() and has_data(folder):
