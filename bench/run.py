@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecg_utils.pipeline import cpu_model
+from ecg_utils.pipeline import cpu_model, json_default
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bench" / "results"
@@ -181,20 +181,8 @@ def _save_split(split, folder) -> dict:
             "n_test": len(split.test), "test_counts": split.test.counts()}
 
 
-def _jsonable(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
-
-
 def _dumps(obj) -> str:
-    return json.dumps(obj, indent=1, default=_jsonable, allow_nan=True)
+    return json.dumps(obj, indent=1, default=json_default, allow_nan=True)
 
 
 def write_atomic(path, text) -> Path:

@@ -42,6 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecg_utils.pipeline import json_default
+
 METRICS_FILE = "metrics.json"
 ERROR_FILE = "error.json"
 NOTEBOOK_FILE = "run.ipynb"
@@ -104,20 +106,9 @@ def _value_text(v) -> str:
 
 def _jsonable(obj):
     """Plain JSON types (tuples -> lists, numpy scalars -> Python), as they come back from metrics.json."""
-    return json.loads(json.dumps(obj, default=_json_default))
+    return json.loads(json.dumps(obj, default=json_default))
 
 
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
-
-
-# ------------------------------------------------------------------------------------------ sweeping
 def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None, workers=1,
               kernel_name="python3", timeout=None, log_output=False, progress=print,
               key_metric="roc_auc") -> pd.DataFrame:
@@ -370,7 +361,7 @@ def _fmt(x) -> str:
 
 def _write_json(path: Path, obj):
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=_json_default))
+    tmp.write_text(json.dumps(obj, indent=2, default=json_default))
     os.replace(tmp, path)
 
 

@@ -126,6 +126,19 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def json_default(o):
+    """``json.dumps(default=...)`` for what numpy and pathlib put in results: scalars, arrays, paths, sets."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
 def _jsonable(obj):
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
