@@ -177,7 +177,7 @@ def build_params(representation="kaggle", **overrides) -> dict:
 
 
 def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead="MLII",
-                      cache=True, verbose=True, **params) -> Beats:
+                      cache=True, verbose=True, template_width=None, template_regular=None, **params) -> Beats:
     """Cut the annotated beats of MIT-BIH records into a :class:`Beats` dataset.
 
     Parameters
@@ -193,6 +193,9 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
     lead : str
         Lead to read, found by name (records 102 and 104 have no MLII: their first lead is used and
         ``info["leads"]`` says so).
+    template_width, template_regular : int, float, optional
+        With a width, also give each beat its patient template (:func:`add_templates`; ``template_regular``
+        defaults to :data:`TEMPLATE_REGULAR`), computed per record and cached with the beats.
     cache : bool
         Reuse per-record results cached under ``$ECG_CACHE_DIR`` (default ``data/processed``), keyed by
         the parameters and the SHA-256 of the record's files; rebuilt when either changes.
@@ -212,7 +215,10 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
     folder = find_data_dir(data_dir, kind="mitdb")
     names = resolve_records(folder, records)
     p = build_params(representation, **params)
-    key = hashlib.sha256(json.dumps([representation, lead, p], sort_keys=True).encode()).hexdigest()[:12]
+    if template_width and template_regular is None:
+        template_regular = TEMPLATE_REGULAR
+    key_parts = [representation, lead, p] + ([int(template_width), template_regular] if template_width else [])
+    key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:12]
     cache_folder = config.cache_dir() / f"mitdb-{representation}-{key}"
     t0 = time.perf_counter()
     parts, built = [], 0
@@ -222,6 +228,8 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
             part = Beats.load(path)
         else:
             part = _record_beats(folder, name, representation, p, lead)
+            if template_width:
+                part = add_templates(part, template_width, template_regular)
             built += 1
             if path is not None:
                 part.save(path)
@@ -241,39 +249,60 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
         "dropped_at_ends": {k: v for part in parts for k, v in part.info["dropped_at_ends"].items()},
         "class_names": list(CLASS_NAMES),
     }
+    if template_width:
+        info.update(template_width=int(template_width), template_regular=template_regular)
     if verbose:
         dropped = sum(info["dropped_at_ends"].values())
         print(f"Built {len(beats)} {representation} beats from {len(names)} records in "
               f"{time.perf_counter() - t0:.1f} s ({built} built, {len(names) - built} from cache; "
               f"{dropped} beats too close to a record end) - {beats.counts()}", flush=True)
-    return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr, info)
+    return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr, info, beats.template)
 
 
-def add_templates(beats: Beats, width=101) -> Beats:
+#: A beat counts as regular for the templates when its previous RR interval is at least this share of the local
+#: mean RR (``log(previous / local) >= log(TEMPLATE_REGULAR)``): premature beats, most ectopic beats, are left out.
+TEMPLATE_REGULAR = 0.95
+
+
+def add_templates(beats: Beats, width=101, regular=TEMPLATE_REGULAR) -> Beats:
     """Give each beat its patient's typical beat: the sample-wise median of the ``width`` beats of the
-    same record centred on it (the beat itself included).
+    same record nearest to it, counting only *regular* beats (previous RR at least ``regular`` x the local
+    mean RR; ``regular=None`` or 0 counts every beat).
 
-    No label is used, only the recording, as a Holter analysis would: the median of a patient's
-    beats is almost always a normal beat, so a detector can judge each beat against the patient's own
-    normal shape instead of against everybody's. Do this before splitting, on whole records.
+    No label is used, only the recording, as a Holter analysis would. The median of a patient's beats is
+    usually a normal beat; leaving premature beats out keeps it so where ectopic beats are frequent
+    (bigeminy, or record 232, where most beats are premature atrial beats). A record with fewer than 10
+    regular beats falls back to all its beats. Do this before splitting, on whole records.
 
     Raises
     ------
     DataError
-        For beats without record ids (Kaggle CSV rows), where a patient's beats cannot be grouped.
+        For beats without record ids (Kaggle CSV rows), where a patient's beats cannot be grouped, or, with
+        ``regular``, without RR intervals.
     """
     from scipy.ndimage import median_filter
 
     if np.any(beats.record == UNKNOWN_RECORD):
         raise DataError(f"{beats.info.get('file', 'beats')}: templates need record ids, and these beats "
                         "(Kaggle CSV rows) have none; use beats built from the MIT-BIH records")
+    keep_all = np.ones(len(beats), dtype=bool)
+    keep = keep_all if not regular else rr_ratios(beats)[:, 0] >= np.log(regular)
     template = np.empty_like(beats.X)
     for record in beats.records():
         idx = np.flatnonzero(beats.record == record)
         idx = idx[np.argsort(beats.sample[idx], kind="stable")]
-        template[idx] = median_filter(beats.X[idx], size=(min(width, len(idx)), 1), mode="nearest")
+        pos = np.flatnonzero(keep[idx])
+        if len(pos) < min(10, len(idx)):
+            pos = np.arange(len(idx))
+        medians = median_filter(beats.X[idx[pos]], size=(min(width, len(pos)), 1), mode="nearest")
+        # every beat takes the template of the nearest regular beat (itself, when it is regular)
+        right = np.clip(np.searchsorted(pos, np.arange(len(idx))), 0, len(pos) - 1)
+        left = np.clip(right - 1, 0, len(pos) - 1)
+        nearest = np.where(np.abs(pos[left] - np.arange(len(idx))) <= np.abs(pos[right] - np.arange(len(idx))),
+                           left, right)
+        template[idx] = medians[nearest]
     return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr,
-                 {**beats.info, "template_width": width}, template)
+                 {**beats.info, "template_width": width, "template_regular": regular}, template)
 
 
 def rr_ratios(beats: Beats) -> np.ndarray:

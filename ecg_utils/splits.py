@@ -186,9 +186,10 @@ def load_split(split="interpatient", representation="kaggle", records=None, data
     representation is then fixed: the CSVs are Kaggle beats); the other splits build beats from the
     MIT-BIH records with :func:`ecg_utils.beats.build_mitdb_beats` (``records``, ``representation``
     and ``**build_options``). ``template_width`` adds each beat's patient template
-    (:func:`ecg_utils.beats.add_templates`), computed on whole records before splitting.
+    (:func:`ecg_utils.beats.add_templates`), computed on whole records before splitting (and cached with
+    the beats); ``template_regular`` may be among ``**build_options``.
     """
-    from ecg_utils.beats import add_templates, build_mitdb_beats
+    from ecg_utils.beats import build_mitdb_beats
 
     split_options = dict(split_options or {})
     if split == "kaggle":
@@ -204,7 +205,5 @@ def load_split(split="interpatient", representation="kaggle", records=None, data
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     beats = build_mitdb_beats(data_dir, records=records, representation=representation, verbose=verbose,
-                              **build_options)
-    if template_width:
-        beats = add_templates(beats, template_width)
+                              template_width=template_width, **build_options)
     return make_split(split, beats, seed=seed, **split_options)

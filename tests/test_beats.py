@@ -142,6 +142,21 @@ def test_templates_follow_the_patient_and_ignore_isolated_ectopic_beats(mitdb_di
     assert np.array_equal(sub.template, b.template[b.y == 2])
 
 
+def test_templates_from_regular_beats_stay_normal_where_ectopic_beats_are_the_majority(mitdb_dir):
+    """Record 232: about 3 of 4 beats are premature atrial beats. The median of all beats is then an S
+    beat; the median of the regular (not premature) beats is the patient's normal beat."""
+    from sklearn.metrics import roc_auc_score
+
+    from ecg_utils.beats import add_templates
+
+    b = build_mitdb_beats(mitdb_dir, records=["232"], representation="centered", verbose=False, cache=False)
+    assert (b.y == 1).mean() > 0.7
+    S_vs_N = lambda t: roc_auc_score(b.y[b.y <= 1] == 1, np.abs(b.X - t.template).mean(axis=1)[b.y <= 1])
+    every_beat, regular = add_templates(b, 101, regular=None), add_templates(b, 101)
+    assert S_vs_N(every_beat) < 0.5 < 0.8 < S_vs_N(regular)
+    assert regular.info["template_regular"] == 0.95 and every_beat.info["template_regular"] is None
+
+
 def test_templates_need_record_ids():
     from ecg_utils.beats import add_templates
     from ecg_utils.dataset import Beats
