@@ -80,6 +80,16 @@ def _call_model(model, x):
     return model(x, training=False)
 
 
+def _call_errors(model, x):
+    """Per-beat reconstruction MAE computed in the graph (only n floats come back to NumPy), and with RR
+    features their MAE as well."""
+    out = model(x, training=False)
+    if isinstance(x, dict):
+        return (tf.reduce_mean(tf.abs(out[0] - x["beat"]), axis=1),
+                tf.reduce_mean(tf.abs(out[1] - x["features"]), axis=1))
+    return tf.reduce_mean(tf.abs(out - x), axis=1)
+
+
 def _describe(data, role) -> str:
     """How to name ``data`` in an error message: its role, and its source file if a Beats knows it."""
     if isinstance(data, Beats):
@@ -151,8 +161,8 @@ class AutoencoderDetector:
     Parameters
     ----------
     channels, kernel_size, latent_dim, dropout, activation, pooling, decoder
-        The model: see :func:`ecg_utils.model.build_autoencoder`. The defaults score > 50,000 beats/s of
-        187 samples on two CPU cores.
+        The model: see :func:`ecg_utils.model.build_autoencoder`. Scoring speed on two CPU cores: see the
+        README (``python -m bench``).
     loss : {"mae", "mse"}
         Training loss on the beat (the score is the MAE either way).
     epochs, batch_size, learning_rate : int, int, float
@@ -178,7 +188,7 @@ class AutoencoderDetector:
     rr_weight : float
     context : {None, "template"}
         ``"template"``: the autoencoder sees each beat minus its patient's template (``Beats.template``, the
-        median of the patient's surrounding beats, see :func:`ecg_utils.beats.add_templates`), so it learns what
+        median of the patient's nearest regular beats, see :func:`ecg_utils.beats.add_templates`), so it learns what
         a normal beat's *deviation from its own patient* looks like rather than everybody's normal shape.
         Reconstructions are returned with the template added back.
     rhythm : bool
@@ -188,7 +198,8 @@ class AutoencoderDetector:
         ``-log p_shape - log p_rhythm`` (Fisher's combination): no abnormal label is involved. Beats more
         extreme than every validation beat keep their order through a linear tail.
     predict_batch_size : int
-        Beats per forward pass when scoring.
+        Beats per forward pass when scoring: large batches amortise TensorFlow's per-call cost (32,768
+        beats of 100 samples hold about 200 MB per layer activation).
     seed : int
         Seeds Keras (weights, dropout), the augmentation and the shuffling.
     verbose : int
@@ -217,7 +228,7 @@ class AutoencoderDetector:
                  learning_rate=1e-3, optimizer="adam", patience=5, threshold_rule="mean_std", threshold_k=2.0,
                  threshold_q=99.0, threshold_fpr=0.01, standardize=True, augment=False, aug_noise_std=0.05,
                  aug_scale_range=(0.9, 1.1), aug_max_shift=3, aug_wander_amp=0.1, rr_features=False,
-                 rr_weight=1.0, context=None, rhythm=False, predict_batch_size=4096, seed=0, verbose=0):
+                 rr_weight=1.0, context=None, rhythm=False, predict_batch_size=32768, seed=0, verbose=0):
         self.channels = channels
         self.kernel_size = kernel_size
         self.latent_dim = latent_dim
@@ -426,7 +437,7 @@ class AutoencoderDetector:
         self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         self.history_["epoch_seconds"] = log.seconds
         self.epochs_trained_ = len(log.seconds)
-        self._forward_fn = None
+        self._forward_fn = self._errors_fn = None
 
         self.reference_ = None
         if self.rhythm:
@@ -452,30 +463,40 @@ class AutoencoderDetector:
         if getattr(self, "model_", None) is None:
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet: call fit() or load()")
 
-    def _forward(self, inputs: dict):
-        """The model's outputs for standardised inputs, in batches of ``predict_batch_size``."""
-        if getattr(self, "_forward_fn", None) is None:
-            model, spec = self.model_, tf.TensorSpec((None, self.input_len_), tf.float32)
-            if self.rr_features:
-                spec = {"beat": spec, "features": tf.TensorSpec((None, 3), tf.float32)}
-            # a partial, not a closure: TF's retracing warning keys on the code object, shared by all detectors
-            self._forward_fn = tf.function(functools.partial(_call_model, model), input_signature=[spec],
-                                           autograph=False)
+    def _compiled(self, fn):
+        """``fn(model, x)`` as a tf.function over batches of standardised inputs (traced once per detector)."""
+        spec = tf.TensorSpec((None, self.input_len_), tf.float32)
+        if self.rr_features:
+            spec = {"beat": spec, "features": tf.TensorSpec((None, 3), tf.float32)}
+        # a partial, not a closure: TF's retracing warning keys on the code object, shared by all detectors
+        return tf.function(functools.partial(fn, self.model_), input_signature=[spec], autograph=False)
+
+    def _batched(self, fn, inputs: dict) -> list:
+        """``fn`` over ``inputs`` in batches of ``predict_batch_size``: a list of per-batch NumPy outputs."""
         x = self._model_x(inputs)
         n, step = len(inputs["beat"]), int(self.predict_batch_size)
-        parts = []
-        for start in range(0, n, step):
-            batch = tf.nest.map_structure(lambda a: tf.constant(a[start:start + step]), x)
-            parts.append(tf.nest.map_structure(lambda t: t.numpy(), self._forward_fn(batch)))
+        return [tf.nest.map_structure(lambda t: t.numpy(),
+                                      fn(tf.nest.map_structure(lambda a: tf.constant(a[start:start + step]), x)))
+                for start in range(0, n, step)]
+
+    def _forward(self, inputs: dict):
+        """The model's outputs for standardised inputs: (beats, RR features or None)."""
+        if getattr(self, "_forward_fn", None) is None:
+            self._forward_fn = self._compiled(_call_model)
+        parts = self._batched(self._forward_fn, inputs)
         if self.rr_features:
             return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
         return np.concatenate(parts), None
 
     def _score(self, inputs: dict) -> np.ndarray:
-        beat_hat, feat_hat = self._forward(inputs)
-        score = np.abs(beat_hat - inputs["beat"]).mean(axis=1, dtype=np.float64)
+        if getattr(self, "_errors_fn", None) is None:
+            self._errors_fn = self._compiled(_call_errors)
+        parts = self._batched(self._errors_fn, inputs)
         if self.rr_features:
-            score += self.rr_weight * np.abs(feat_hat - inputs["features"]).mean(axis=1, dtype=np.float64)
+            score = (np.concatenate([p[0] for p in parts]).astype(np.float64)
+                     + self.rr_weight * np.concatenate([p[1] for p in parts]).astype(np.float64))
+        else:
+            score = np.concatenate(parts).astype(np.float64)
         ref = getattr(self, "reference_", None)
         if self.rhythm and ref is not None:
             score = _surprise(score, ref["shape"], ref["n"]) + _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
@@ -610,5 +631,5 @@ class AutoencoderDetector:
         det.fit_seconds_ = meta.get("fit_seconds")
         det.validation_scores_ = None
         det.meta_ = meta
-        det._forward_fn = None
+        det._forward_fn = det._errors_fn = None
         return det
