@@ -38,7 +38,7 @@ QUICK_GRIDS = {
     "optimizer": [{"optimizer": "adam", "learning_rate": 1e-3}, {"optimizer": "sgd", "learning_rate": 1e-2}],
     "hyperparams": {"augment": [False, True], "threshold_rule": ["mean_std"]},
     "representation": [{"label": "1 kaggle beat (baseline)", "preset": "baseline"},
-                       {"label": "6 template + rhythm (recommended)", "preset": "recommended"}],
+                       {"label": "7 template + rhythm (recommended)", "preset": "recommended"}],
 }
 #: The smaller hyper-parameter grid of the default profile (8 points instead of 16).
 DEFAULT_GRIDS = {"hyperparams": {"latent_dim": [16, 32], "augment": [False, True], "threshold_rule": ["mean_std", "fpr"]}}
