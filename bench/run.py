@@ -130,7 +130,8 @@ def environment() -> dict:
 
 # -- the parent: data, jobs, aggregation -----------------------------------------------------------
 def _build_options(data):
-    return {k: v for k, v in data.items() if k not in ("representation", "template_width", "split_options")}
+    return {k: v for k, v in data.items()
+            if k not in ("representation", "template_width", "template_regular", "split_options")}
 
 
 def time_beat_building(data, records, data_dir) -> dict:
@@ -144,7 +145,7 @@ def time_beat_building(data, records, data_dir) -> dict:
     template_s = None
     if data.get("template_width"):
         t0 = time.perf_counter()
-        add_templates(beats, data["template_width"])
+        add_templates(beats, data["template_width"], data.get("template_regular"))
         template_s = time.perf_counter() - t0
     total = build_s + (template_s or 0.0)
     return {"records": len(beats.info["records"]), "beats": len(beats), "build_seconds": build_s,
@@ -153,12 +154,14 @@ def time_beat_building(data, records, data_dir) -> dict:
 
 def _data_label(data) -> str:
     """A representation's name: ``kaggle``, ``centered (before=1.5, after=1.5) + templates (101)``..."""
-    extra = {k: v for k, v in data.items() if k not in ("representation", "template_width") and v is not None}
+    extra = {k: v for k, v in data.items()
+             if k not in ("representation", "template_width", "template_regular") and v is not None}
     label = data.get("representation", "kaggle")
     if extra:
         label += " (" + ", ".join(f"{k}={v}" for k, v in sorted(extra.items())) + ")"
     if data.get("template_width"):
-        label += f" + templates ({data['template_width']})"
+        label += f" + templates ({data['template_width']}" + (
+            f", regular beats: previous RR >= {data['template_regular']} x local)" if data.get("template_regular") else ")")
     return label
 
 
