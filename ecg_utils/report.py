@@ -41,7 +41,10 @@ QUICK_GRIDS = {
                        {"label": "7 template + rhythm (recommended)", "preset": "recommended"}],
 }
 #: The smaller hyper-parameter grid of the default profile (8 points instead of 16).
-DEFAULT_GRIDS = {"hyperparams": {"latent_dim": [16, 32], "augment": [False, True], "threshold_rule": ["mean_std", "fpr"]}}
+DEFAULT_GRIDS = {"hyperparams": {"latent_dim": [4, 16], "augment": [False, True], "threshold_rule": ["mean_std", "fpr"]}}
+#: Per-sweep changes to a profile: the representation sweep is the evidence for the recommended preset, so it
+#: keeps 3 seeds in the default profile.
+PROFILE_OVERRIDES = {"default": {"representation": {"seeds": [0, 1, 2]}}}
 
 
 def jobs(profile) -> list:
@@ -57,7 +60,8 @@ def jobs(profile) -> list:
             out.append((name, NOTEBOOKS / "baseline.ipynb", params))
     out.append(("infer", NOTEBOOKS / "infer.ipynb", {"run": "runs/recommended_interpatient", "out_dir": "runs/infer"}))
     for exp in EXPERIMENTS:
-        params = {**SWEEP_PROFILES[profile], "out_dir": f"runs/sweeps/{exp}"}
+        params = {**SWEEP_PROFILES[profile], **PROFILE_OVERRIDES.get(profile, {}).get(exp, {}),
+                  "out_dir": f"runs/sweeps/{exp}"}
         grid = QUICK_GRIDS.get(exp) if quick else DEFAULT_GRIDS.get(exp) if profile == "default" else None
         if grid is not None:
             params["grid"] = grid
