@@ -1,0 +1,33 @@
+"""The main job's plan: which notebooks each profile runs, with which parameters."""
+from pathlib import Path
+
+import pytest
+
+from ecg_utils import config
+from ecg_utils.experiment import grid_points
+from ecg_utils.report import EXPERIMENTS, QUICK_GRIDS, SWEEP_PROFILES, jobs
+
+
+@pytest.mark.parametrize("profile", list(SWEEP_PROFILES))
+def test_every_profile_runs_the_baselines_the_inference_and_every_sweep(profile):
+    plan = jobs(profile)
+    names = [name for name, _, _ in plan]
+    assert names[:5] == ["baseline_interpatient", "baseline_random", "recommended_interpatient",
+                         "recommended_random", "infer"]
+    assert names[5:] == [f"experiment_{e}" for e in EXPERIMENTS]
+    for _, notebook, params in plan:
+        assert Path(notebook).exists() and Path(notebook).is_relative_to(config.PROJ_ROOT / "notebooks")
+    # the inference notebook reads a run the plan writes before it
+    infer = dict((n, p) for n, _, p in plan)["infer"]
+    assert any(p.get("out_dir") == infer["run"] for n, _, p in plan if n.startswith("recommended"))
+
+
+def test_the_default_profile_keeps_three_seeds_for_the_representation_evidence():
+    sweeps = {name: params for name, _, params in jobs("default") if name.startswith("experiment_")}
+    assert sweeps["experiment_representation"]["seeds"] == [0, 1, 2]
+    assert all(len(p["seeds"]) >= 2 and p["epochs"] <= 6 for p in sweeps.values())
+
+
+def test_quick_grids_have_two_points():
+    assert set(QUICK_GRIDS) == set(EXPERIMENTS)
+    assert all(len(grid_points(grid)) == 2 for grid in QUICK_GRIDS.values())
