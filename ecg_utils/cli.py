@@ -52,10 +52,13 @@ def _score(args):
 
 def _figures(args):
     from ecg_utils import config, plots
-    from ecg_utils.beats import add_templates, build_mitdb_beats
+    from ecg_utils.beats import build_mitdb_beats
+    from ecg_utils.presets import get_preset
 
-    beats = add_templates(build_mitdb_beats(args.data_dir, records=args.records, representation="centered",
-                                            verbose=False), 101)
+    data = get_preset("recommended")["data"]  # the beats and templates the recommended detector sees
+    beats = build_mitdb_beats(args.data_dir, records=args.records, representation=data["representation"],
+                              template_width=data["template_width"], template_regular=data["template_regular"],
+                              verbose=False)
     config.IMAGES_DIR.mkdir(exist_ok=True)
     path = config.IMAGES_DIR / "what_the_detector_sees.png"
     plots.plot_context(beats, seed=args.seed).savefig(path, dpi=120, bbox_inches="tight")
