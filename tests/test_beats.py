@@ -157,6 +157,20 @@ def test_templates_from_regular_beats_stay_normal_where_ectopic_beats_are_the_ma
     assert regular.info["template_regular"] == 0.95 and every_beat.info["template_regular"] is None
 
 
+def test_templates_built_with_the_beats_are_cached_and_equal_add_templates(mitdb_dir):
+    from ecg_utils.beats import add_templates
+
+    kw = dict(records=["119", "232"], representation="centered", verbose=False)
+    expected = add_templates(build_mitdb_beats(mitdb_dir, cache=False, **kw), 51, 0.9)
+    for _ in range(2):  # built, then read back from the cache
+        b = build_mitdb_beats(mitdb_dir, template_width=51, template_regular=0.9, **kw)
+        assert np.array_equal(b.template, expected.template) and np.array_equal(b.X, expected.X)
+        assert b.info["template_width"] == 51 and b.info["template_regular"] == 0.9
+    # another rule is another cache entry, not the cached one
+    other = build_mitdb_beats(mitdb_dir, template_width=51, template_regular=0, **kw)
+    assert not np.array_equal(other.template, expected.template)
+
+
 def test_templates_need_record_ids():
     from ecg_utils.beats import add_templates
     from ecg_utils.dataset import Beats
