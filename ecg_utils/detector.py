@@ -90,6 +90,13 @@ def _call_errors(model, x):
     return tf.reduce_mean(tf.abs(out - x), axis=1)
 
 
+def _rr_filled(beats: Beats) -> np.ndarray:
+    """RR intervals (n, 3) with an unknown previous / next interval (a record's first / last beat) taken as
+    the local mean, the convention of :func:`ecg_utils.beats.rr_ratios`."""
+    rr = beats.rr.astype(np.float64)
+    return np.where(np.isnan(rr), rr[:, 2:3], rr)
+
+
 def _describe(data, role) -> str:
     """How to name ``data`` in an error message: its role, and its source file if a Beats knows it."""
     if isinstance(data, Beats):
@@ -183,7 +190,8 @@ class AutoencoderDetector:
         Perturb training beats on the fly (see :func:`augment`), with strengths ``aug_noise_std``,
         ``aug_scale_range``, ``aug_max_shift`` (samples) and ``aug_wander_amp``, in standardised units.
     rr_features : bool
-        Also feed the RR intervals (``Beats.rr``, standardised per column by the training side's stats) as a
+        Also feed the RR intervals (``Beats.rr``, standardised per column by the training side's stats; a
+        record's first and last beats take the local mean for their unknown interval) as a
         second model input, reconstructed as a second output; the score adds ``rr_weight`` x their MAE.
     rr_weight : float
     context : {None, "template"}
@@ -315,8 +323,8 @@ class AutoencoderDetector:
                             "a template width (load_split(template_width=...) or beats.add_templates)")
         if self.rhythm:
             rr_ratios(data)  # raises DataError for beats without RR intervals
-        if self.rr_features and not np.isfinite(data.rr).all():
-            bad = int((~np.isfinite(data.rr)).any(axis=1).sum())
+        if self.rr_features and not np.isfinite(data.rr[:, 2]).all():
+            bad = int((~np.isfinite(data.rr[:, 2])).sum())
             raise DataError(f"{name}: {bad} beat(s) have no RR intervals (NaN), needed by rr_features=True")
         return data
 
@@ -328,7 +336,7 @@ class AutoencoderDetector:
         if self.rhythm:
             inputs["prematurity"] = -rr_ratios(beats)[:, 0].astype(np.float64)
         if self.rr_features:
-            inputs["features"] = ((beats.rr - np.asarray(sc["rr_mean"])) / np.asarray(sc["rr_std"])).astype(np.float32)
+            inputs["features"] = ((_rr_filled(beats) - np.asarray(sc["rr_mean"])) / np.asarray(sc["rr_std"])).astype(np.float32)
         return inputs
 
     def _fit_scaler(self, beats: Beats) -> dict:
@@ -337,7 +345,7 @@ class AutoencoderDetector:
             X = (beats.X - beats.template if self.context == "template" else beats.X).astype(np.float64)
             scaler = {"mean": float(X.mean()), "std": float(X.std()) or 1.0}
         if self.rr_features:
-            rr = beats.rr.astype(np.float64)
+            rr = _rr_filled(beats)
             std = rr.std(axis=0)
             scaler.update(rr_mean=rr.mean(axis=0).tolist(), rr_std=np.where(std > 0, std, 1.0).tolist())
         return scaler

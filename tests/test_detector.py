@@ -103,8 +103,13 @@ def test_rr_features_second_input_and_save_load(data, tmp_path):
     assert np.allclose(loaded.decision_function(val), det.decision_function(val), rtol=0, atol=1e-6)
     with pytest.raises(DataError, match="RR"):
         det.decision_function(data["val"])          # a bare array has no RR intervals
+    # a record's last beat has no next interval: it counts as the local mean (the rr_ratios convention)
+    last, filled = data["rr_val"].copy(), data["rr_val"].copy()
+    last[3, 1], filled[3, 1] = np.nan, filled[3, 2]
+    assert np.allclose(det.decision_function(_beats(data["val"], rr=last)),
+                       det.decision_function(_beats(data["val"], rr=filled)))
     bad_rr = data["rr_val"].copy()
-    bad_rr[3, 1] = np.nan
+    bad_rr[3, 2] = np.nan
     with pytest.raises(DataError, match="NaN"):
         det.decision_function(_beats(data["val"], rr=bad_rr))
 
