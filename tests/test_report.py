@@ -31,3 +31,17 @@ def test_the_default_profile_keeps_three_seeds_for_the_representation_evidence()
 def test_quick_grids_have_two_points():
     assert set(QUICK_GRIDS) == set(EXPERIMENTS)
     assert all(len(grid_points(grid)) == 2 for grid in QUICK_GRIDS.values())
+
+
+@pytest.mark.parametrize("notebook", sorted((config.PROJ_ROOT / "notebooks").rglob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_parameter_line_is_readable_by_papermill(notebook):
+    """`papermill --help-notebook` and parameter type inference read each line of the parameters cell; a line
+    it cannot parse is skipped with a warning (a comment holding ':' or '=' can cause that)."""
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    cells = [c for c in nbformat.read(notebook, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    assigned = [line.split("=")[0].strip() for line in cells[0].source.splitlines()
+                if line and not line[0].isspace() and not line.startswith(("#", "]", "}")) and "=" in line]
+    assert [p.name for p in PythonTranslator.inspect(cells[0])] == assigned
