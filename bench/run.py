@@ -136,7 +136,7 @@ def _build_options(data):
 
 def time_beat_building(data, records, data_dir) -> dict:
     """Build the beats of one preset's representation from the records, cache disabled, and time it."""
-    from ecg_utils.beats import add_templates, build_mitdb_beats
+    from ecg_utils.beats import TEMPLATE_REGULAR, add_templates, build_mitdb_beats
 
     t0 = time.perf_counter()
     beats = build_mitdb_beats(data_dir, records=records, representation=data.get("representation", "kaggle"),
@@ -145,7 +145,7 @@ def time_beat_building(data, records, data_dir) -> dict:
     template_s = None
     if data.get("template_width"):
         t0 = time.perf_counter()
-        add_templates(beats, data["template_width"], data.get("template_regular"))
+        add_templates(beats, data["template_width"], data.get("template_regular", TEMPLATE_REGULAR))
         template_s = time.perf_counter() - t0
     total = build_s + (template_s or 0.0)
     return {"records": len(beats.info["records"]), "beats": len(beats), "build_seconds": build_s,

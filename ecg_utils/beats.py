@@ -40,6 +40,9 @@ DEFAULTS = {
 }
 #: RR intervals averaged (centred on the beat) for the local mean RR.
 RR_LOCAL_WINDOW = 10
+#: A beat counts as regular for the templates when its previous RR interval is at least this share of the local
+#: mean RR (``log(previous / local) >= log(TEMPLATE_REGULAR)``): premature beats, most ectopic beats, are left out.
+TEMPLATE_REGULAR = 0.95
 
 
 def windows(x, size, step=None) -> np.ndarray:
@@ -177,7 +180,8 @@ def build_params(representation="kaggle", **overrides) -> dict:
 
 
 def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead="MLII",
-                      cache=True, verbose=True, template_width=None, template_regular=None, **params) -> Beats:
+                      cache=True, verbose=True, template_width=None, template_regular=TEMPLATE_REGULAR,
+                      **params) -> Beats:
     """Cut the annotated beats of MIT-BIH records into a :class:`Beats` dataset.
 
     Parameters
@@ -194,8 +198,8 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
         Lead to read, found by name (records 102 and 104 have no MLII: their first lead is used and
         ``info["leads"]`` says so).
     template_width, template_regular : int, float, optional
-        With a width, also give each beat its patient template (:func:`add_templates`; ``template_regular``
-        defaults to :data:`TEMPLATE_REGULAR`), computed per record and cached with the beats.
+        With a width, also give each beat its patient template (:func:`add_templates` with ``width`` and
+        ``regular``), computed per record and cached with the beats.
     cache : bool
         Reuse per-record results cached under ``$ECG_CACHE_DIR`` (default ``data/processed``), keyed by
         the parameters and the SHA-256 of the record's files; rebuilt when either changes.
@@ -215,9 +219,7 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
     folder = find_data_dir(data_dir, kind="mitdb")
     names = resolve_records(folder, records)
     p = build_params(representation, **params)
-    if template_width and template_regular is None:
-        template_regular = TEMPLATE_REGULAR
-    key_parts = [representation, lead, p] + ([int(template_width), template_regular] if template_width else [])
+    key_parts = [representation, lead, p] + ([template_width, template_regular] if template_width else [])
     key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:12]
     cache_folder = config.cache_dir() / f"mitdb-{representation}-{key}"
     t0 = time.perf_counter()
@@ -250,18 +252,13 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
         "class_names": list(CLASS_NAMES),
     }
     if template_width:
-        info.update(template_width=int(template_width), template_regular=template_regular)
+        info.update(template_width=template_width, template_regular=template_regular)
     if verbose:
         dropped = sum(info["dropped_at_ends"].values())
         print(f"Built {len(beats)} {representation} beats from {len(names)} records in "
               f"{time.perf_counter() - t0:.1f} s ({built} built, {len(names) - built} from cache; "
               f"{dropped} beats too close to a record end) - {beats.counts()}", flush=True)
     return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr, info, beats.template)
-
-
-#: A beat counts as regular for the templates when its previous RR interval is at least this share of the local
-#: mean RR (``log(previous / local) >= log(TEMPLATE_REGULAR)``): premature beats, most ectopic beats, are left out.
-TEMPLATE_REGULAR = 0.95
 
 
 def add_templates(beats: Beats, width=101, regular=TEMPLATE_REGULAR) -> Beats:
@@ -279,14 +276,20 @@ def add_templates(beats: Beats, width=101, regular=TEMPLATE_REGULAR) -> Beats:
     DataError
         For beats without record ids (Kaggle CSV rows), where a patient's beats cannot be grouped, or, with
         ``regular``, without RR intervals.
+    ValueError
+        For a width that is not a positive integer, or a ``regular`` that is not None or a number >= 0.
     """
     from scipy.ndimage import median_filter
 
     if np.any(beats.record == UNKNOWN_RECORD):
         raise DataError(f"{beats.info.get('file', 'beats')}: templates need record ids, and these beats "
                         "(Kaggle CSV rows) have none; use beats built from the MIT-BIH records")
-    keep_all = np.ones(len(beats), dtype=bool)
-    keep = keep_all if not regular else rr_ratios(beats)[:, 0] >= np.log(regular)
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+        raise ValueError(f"template width must be a positive number of beats, got {width!r}")
+    if regular is not None and (isinstance(regular, bool) or not isinstance(regular, (int, float))
+                                or not 0 <= regular < np.inf):
+        raise ValueError(f"template regular must be None or a ratio >= 0 (previous RR / local mean RR), got {regular!r}")
+    keep = rr_ratios(beats)[:, 0] >= np.log(regular) if regular else np.ones(len(beats), dtype=bool)
     template = np.empty_like(beats.X)
     for record in beats.records():
         idx = np.flatnonzero(beats.record == record)

@@ -448,11 +448,12 @@ class AutoencoderDetector:
         self._forward_fn = self._errors_fn = None
 
         self.reference_ = None
+        errors = self._errors(val_inputs)
         if self.rhythm:
             levels = np.linspace(0.0, 1.0, 1001)
-            self.reference_ = {"n": len(validation), "shape": np.quantile(self._score(val_inputs), levels).tolist(),
+            self.reference_ = {"n": len(validation), "shape": np.quantile(errors, levels).tolist(),
                                "rhythm": np.quantile(val_inputs["prematurity"], levels).tolist()}
-        self.validation_scores_ = self._score(val_inputs)
+        self.validation_scores_ = self._fuse(errors, val_inputs)
         self.threshold_ = self.threshold_from(self.validation_scores_)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -496,19 +497,25 @@ class AutoencoderDetector:
             return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
         return np.concatenate(parts), None
 
-    def _score(self, inputs: dict) -> np.ndarray:
+    def _errors(self, inputs: dict) -> np.ndarray:
+        """Reconstruction MAE per beat (plus ``rr_weight`` x the RR features' MAE with ``rr_features``)."""
         if getattr(self, "_errors_fn", None) is None:
             self._errors_fn = self._compiled(_call_errors)
         parts = self._batched(self._errors_fn, inputs)
         if self.rr_features:
-            score = (np.concatenate([p[0] for p in parts]).astype(np.float64)
-                     + self.rr_weight * np.concatenate([p[1] for p in parts]).astype(np.float64))
-        else:
-            score = np.concatenate(parts).astype(np.float64)
-        ref = getattr(self, "reference_", None)
-        if self.rhythm and ref is not None:
-            score = _surprise(score, ref["shape"], ref["n"]) + _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
-        return score
+            return (np.concatenate([p[0] for p in parts]).astype(np.float64)
+                    + self.rr_weight * np.concatenate([p[1] for p in parts]).astype(np.float64))
+        return np.concatenate(parts).astype(np.float64)
+
+    def _fuse(self, errors, inputs: dict) -> np.ndarray:
+        """The score from the errors: themselves, or with ``rhythm`` fused with prematurity (``reference_``)."""
+        if not self.rhythm:
+            return errors
+        ref = self.reference_
+        return _surprise(errors, ref["shape"], ref["n"]) + _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
+
+    def _score(self, inputs: dict) -> np.ndarray:
+        return self._fuse(self._errors(inputs), inputs)
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each beat: its reconstruction MAE in standardised units (higher = more anomalous).

@@ -171,6 +171,19 @@ def test_templates_built_with_the_beats_are_cached_and_equal_add_templates(mitdb
     assert not np.array_equal(other.template, expected.template)
 
 
+@pytest.mark.parametrize("width, regular, match", [(0, 0.95, "width"), (10.5, 0.95, "width"), ("101", 0.95, "width"),
+                                                   (101, -0.1, "regular"), (101, float("nan"), "regular"),
+                                                   (101, "0.95", "regular"), (101, True, "regular")])
+def test_templates_reject_a_bad_width_or_rule(width, regular, match):
+    from ecg_utils.beats import add_templates
+    from ecg_utils.dataset import Beats
+
+    beats = Beats.from_arrays(np.zeros((3, 10)), [0, 0, 0], record=["100"] * 3, sample=[0, 300, 600],
+                              rr=np.full((3, 3), 0.8))
+    with pytest.raises(ValueError, match=match):
+        add_templates(beats, width, regular)
+
+
 def test_templates_need_record_ids():
     from ecg_utils.beats import add_templates
     from ecg_utils.dataset import Beats

@@ -27,6 +27,8 @@ def test_rhythm_score_ranks_premature_s_beats_above_normal_ones(fitted, split):
     s, n = scores[split.test.y == 1], scores[split.test.y == 0]
     assert np.median(s) > np.percentile(n, 75)
     assert fitted.threshold_ == pytest.approx(fitted.validation_scores_.mean() + 2 * fitted.validation_scores_.std())
+    # the threshold's scores are the fused scores the detector gives the validation beats
+    assert np.allclose(fitted.validation_scores_, fitted.decision_function(split.validation), atol=1e-6)
 
 
 def test_reconstruction_adds_the_template_back(fitted, split):
