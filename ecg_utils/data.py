@@ -54,12 +54,27 @@ class Record:
     ann_sample: np.ndarray  # int64, positions of all annotations
     ann_symbol: np.ndarray  # str, their symbols
     lead: str
+    ann_aux: np.ndarray | None = None  # str, their aux notes (rhythm changes such as "(AFIB", "(VFL")
 
     def beats(self):
         """Positions and AAMI classes of the annotated beats (non-beat annotations dropped)."""
         keep = np.isin(self.ann_symbol, list(AAMI_CLASSES))
         classes = np.array([AAMI_CLASSES[s] for s in self.ann_symbol[keep]], dtype=np.int64)
         return self.ann_sample[keep], classes
+
+    def rhythm_episodes(self, prefixes) -> list:
+        """(start, end) samples of the rhythm episodes whose aux note starts with one of ``prefixes``
+        (e.g. ``("(VFL", "(VF")``): from that rhythm annotation to the next rhythm annotation or the end."""
+        if self.ann_aux is None:
+            return []
+        aux = np.char.strip(self.ann_aux.astype(str), "\x00")
+        marks = np.flatnonzero(np.char.startswith(aux, "("))
+        out = []
+        for k, i in enumerate(marks):
+            if aux[i].startswith(tuple(prefixes)):
+                end = self.ann_sample[marks[k + 1]] if k + 1 < len(marks) else len(self.signal)
+                out.append((int(self.ann_sample[i]), int(end)))
+        return out
 
 
 def candidate_dirs(data_dir=None) -> list:
@@ -177,7 +192,7 @@ def read_record(folder, name, lead="MLII", fallback=False) -> Record:
     if not np.isfinite(signal).all():
         signal = _fill_gaps(signal)
     return Record(str(name), signal, float(rec.fs), np.asarray(ann.sample, dtype=np.int64),
-                  np.asarray(ann.symbol, dtype=str), lead)
+                  np.asarray(ann.symbol, dtype=str), lead, np.asarray(ann.aux_note, dtype=str))
 
 
 def _fill_gaps(signal):
