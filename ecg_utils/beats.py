@@ -27,10 +27,12 @@ from scipy import signal as sps
 
 from ecg_utils import config
 from ecg_utils.data import find_data_dir, read_record, resolve_records
-from ecg_utils.dataset import CLASS_NAMES, UNKNOWN_RECORD, Beats
+from ecg_utils.dataset import CLASS_NAMES, UNKNOWN_RECORD, UNLABELLED, Beats
 from ecg_utils.errors import DataError
 
 REPRESENTATIONS = ("kaggle", "centered")
+#: Where beats are cut: the reference annotations, or detected R-peaks (:mod:`ecg_utils.peaks`).
+PEAK_SOURCES = ("reference", "detected")
 KAGGLE_LEN = 187
 
 #: Default build parameters of each representation (``build_mitdb_beats`` keyword arguments).
@@ -80,12 +82,20 @@ def bandpass(x, fs, band=(0.5, 40.0), order=2) -> np.ndarray:
     return sps.sosfiltfilt(sos, x)
 
 
-def rr_intervals(samples, fs, local_window=RR_LOCAL_WINDOW) -> np.ndarray:
+def rr_intervals(samples, fs, local_window=RR_LOCAL_WINDOW, segments=None) -> np.ndarray:
     """RR intervals around each beat, in seconds: (n, 3) = previous, next, local mean.
 
     The local mean averages the ``local_window`` RR intervals centred on the beat. Previous (next) is
-    NaN for the first (last) beat.
+    NaN for the first (last) beat. ``segments`` (n,) gives each beat a stretch of signal: no interval spans
+    two stretches (a beat after an unreadable stretch has no known previous interval).
     """
+    if segments is not None:
+        segments = np.asarray(segments)
+        out = np.full((len(samples), 3), np.nan, dtype=np.float32)
+        for seg in np.unique(segments):
+            idx = np.flatnonzero(segments == seg)
+            out[idx] = rr_intervals(np.asarray(samples)[idx], fs, local_window)
+        return out
     samples = np.asarray(samples, dtype=np.float64)
     n = len(samples)
     out = np.full((n, 3), np.nan, dtype=np.float32)
@@ -146,15 +156,69 @@ def _centered_beats(sig, fs_in, samples, params):
     return X.astype(np.float32), keep
 
 
-def _record_beats(folder, name, representation, params, lead) -> Beats:
-    """All annotated beats of one record in one representation."""
+def beats_from_peaks(signal, fs, peaks, representation="centered", record=UNKNOWN_RECORD, y=None, segments=None,
+                     params=None) -> Beats:
+    """Cut one recording's beats at R-peak positions (reference annotations or detected peaks).
+
+    Parameters
+    ----------
+    signal : float array (n,)
+        One lead, in millivolts.
+    fs : float
+        Its sampling rate.
+    peaks : int array
+        R-peak positions in samples, sorted.
+    representation : {"kaggle", "centered"}
+        See the module docstring.
+    record : str
+        The recording's id, for every beat.
+    y : int array, optional
+        Each peak's class; default :data:`ecg_utils.dataset.UNLABELLED`.
+    segments : int array, optional
+        Each peak's stretch of readable signal (see :func:`rr_intervals`).
+    params : dict, optional
+        Build parameters overriding the representation's :data:`DEFAULTS` (their ``fs`` is the beats' rate).
+
+    Returns
+    -------
+    Beats
+        The beats far enough from the recording's ends to be cut (``sample`` says which peaks they are);
+        ``info["dropped_at_ends"]`` counts the others.
+    """
+    peaks = np.asarray(peaks, dtype=np.int64)
+    p = build_params(representation, **(params or {}))
+    y = np.full(len(peaks), UNLABELLED, dtype=np.int64) if y is None else np.asarray(y, dtype=np.int64)
+    rr = rr_intervals(peaks, fs, segments=segments)
+    cut = _kaggle_beats if representation == "kaggle" else _centered_beats
+    X, keep = cut(signal, fs, peaks, p)
+    info = {"source": "recording", "representation": representation, "fs": p["fs"], "params": p,
+            "dropped_at_ends": {record: int((~keep).sum())}}
+    return Beats.from_arrays(X, y[keep], [record] * int(keep.sum()), peaks[keep], rr[keep], info=info)
+
+
+def label_peaks(peaks, ref_samples, ref_classes, fs, tolerance_s=0.15) -> np.ndarray:
+    """The class of each detected peak: that of the reference beat it matches (EC57, 150 ms), else UNLABELLED."""
+    from ecg_utils.metrics import match_beats
+
+    ref_match, _ = match_beats(peaks, ref_samples, int(round(tolerance_s * fs)))
+    y = np.full(len(peaks), UNLABELLED, dtype=np.int64)
+    y[ref_match[ref_match >= 0]] = np.asarray(ref_classes)[ref_match >= 0]
+    return y
+
+
+def _record_beats(folder, name, representation, params, lead, peaks="reference") -> Beats:
+    """One record's beats in one representation, cut at its reference beats or at detected R-peaks (labelled
+    by the reference beat they match; a detection matching none is UNLABELLED: a false beat)."""
+    from ecg_utils.peaks import find_peaks
+
     rec = read_record(folder, name, lead=lead, fallback=True)
     samples, y = rec.beats()
-    rr = rr_intervals(samples, rec.fs)
-    cut = _kaggle_beats if representation == "kaggle" else _centered_beats
-    X, keep = cut(rec.signal, rec.fs, samples, params)
-    info = {"dropped_at_ends": {name: int((~keep).sum())}, "leads": {name: rec.lead}}
-    return Beats.from_arrays(X, y[keep], [name] * int(keep.sum()), samples[keep], rr[keep], info=info)
+    if peaks == "detected":
+        detected = find_peaks(rec.signal, rec.fs)
+        samples, y = detected, label_peaks(detected, samples, y, rec.fs)
+    beats = beats_from_peaks(rec.signal, rec.fs, samples, representation, name, y, params=params)
+    info = {"dropped_at_ends": beats.info["dropped_at_ends"], "leads": {name: rec.lead}}
+    return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr, info)
 
 
 def _file_digest(folder, name) -> str:
@@ -181,7 +245,7 @@ def build_params(representation="kaggle", **overrides) -> dict:
 
 def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead="MLII",
                       cache=True, verbose=True, template_width=None, template_regular=TEMPLATE_REGULAR,
-                      **params) -> Beats:
+                      peaks="reference", **params) -> Beats:
     """Cut the annotated beats of MIT-BIH records into a :class:`Beats` dataset.
 
     Parameters
@@ -200,6 +264,11 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
     template_width, template_regular : int, float, optional
         With a width, also give each beat its patient template (:func:`add_templates` with ``width`` and
         ``regular``), computed per record and cached with the beats.
+    peaks : {"reference", "detected"}
+        Cut beats at the reference annotations, or at the R-peaks :func:`ecg_utils.peaks.find_peaks` detects (as
+        a scan of an unannotated recording does): each detected beat takes the class of the reference beat it
+        matches within 150 ms, and detections that match none are kept as :data:`UNLABELLED` (false beats), so
+        that RR intervals and templates are those a scan would compute.
     cache : bool
         Reuse per-record results cached under ``$ECG_CACHE_DIR`` (default ``data/processed``), keyed by
         the parameters and the SHA-256 of the record's files; rebuilt when either changes.
@@ -219,7 +288,13 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
     folder = find_data_dir(data_dir, kind="mitdb")
     names = resolve_records(folder, records)
     p = build_params(representation, **params)
+    if peaks not in PEAK_SOURCES:
+        raise ValueError(f"peaks must be one of {PEAK_SOURCES}, got {peaks!r}")
     key_parts = [representation, lead, p] + ([template_width, template_regular] if template_width else [])
+    if peaks != "reference":
+        from ecg_utils.peaks import METHOD_VERSION
+
+        key_parts += [peaks, METHOD_VERSION]
     key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:12]
     cache_folder = config.cache_dir() / f"mitdb-{representation}-{key}"
     t0 = time.perf_counter()
@@ -229,7 +304,7 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
         if path is not None and path.exists():
             part = Beats.load(path)
         else:
-            part = _record_beats(folder, name, representation, p, lead)
+            part = _record_beats(folder, name, representation, p, lead, peaks)
             if template_width:
                 part = add_templates(part, template_width, template_regular)
             built += 1
@@ -250,6 +325,7 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
         "leads": {k: v for part in parts for k, v in part.info["leads"].items()},
         "dropped_at_ends": {k: v for part in parts for k, v in part.info["dropped_at_ends"].items()},
         "class_names": list(CLASS_NAMES),
+        "peaks": peaks,
     }
     if template_width:
         info.update(template_width=template_width, template_regular=template_regular)
@@ -257,7 +333,9 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
         dropped = sum(info["dropped_at_ends"].values())
         print(f"Built {len(beats)} {representation} beats from {len(names)} records in "
               f"{time.perf_counter() - t0:.1f} s ({built} built, {len(names) - built} from cache; "
-              f"{dropped} beats too close to a record end) - {beats.counts()}", flush=True)
+              f"{dropped} beats too close to a record end) - {beats.counts()}"
+              + (f", {int((~beats.is_labelled).sum())} detections matching no reference beat" if peaks == "detected" else ""),
+              flush=True)
     return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr, info, beats.template)
 
 

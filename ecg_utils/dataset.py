@@ -26,6 +26,9 @@ CLASS_LONG_NAMES = {
 UNKNOWN_RECORD = "?"
 #: The label an anomaly detector predicts for an abnormal beat (PyOD's convention).
 ANOMALY = 1
+#: The class of a beat nobody labelled: a detected beat of a recording without annotations, or a detection that
+#: matches no reference beat (a false beat). Not normal, not abnormal: metrics and splits leave such beats out.
+UNLABELLED = -1
 
 RR_COLUMNS = ("rr_prev", "rr_next", "rr_local")
 
@@ -39,7 +42,7 @@ class Beats:
     X : float32 array (n, L)
         One beat per row.
     y : int array (n,)
-        Class index into ``info["class_names"]`` (for MIT-BIH: 0-4 = N, S, V, F, Q).
+        Class index into ``info["class_names"]`` (for MIT-BIH: 0-4 = N, S, V, F, Q), or :data:`UNLABELLED` (-1).
     record : str array (n,)
         Record id of each beat, or :data:`UNKNOWN_RECORD`.
     sample : int64 array (n,)
@@ -133,9 +136,14 @@ class Beats:
         """The record ids present, sorted."""
         return sorted(set(self.record.tolist()))
 
+    @property
+    def is_labelled(self) -> np.ndarray:
+        """Boolean mask of beats with a class (not :data:`UNLABELLED`)."""
+        return self.y >= 0
+
     def counts(self) -> dict:
-        """Beats per class name."""
-        counts = np.bincount(self.y, minlength=len(self.class_names))
+        """Beats per class name (unlabelled beats are not counted)."""
+        counts = np.bincount(self.y[self.y >= 0], minlength=len(self.class_names))
         return {name: int(c) for name, c in zip(self.class_names, counts)}
 
     def with_info(self, **extra) -> "Beats":

@@ -165,8 +165,8 @@ def _read_rows(path):
         raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     X, y, start, bad = [], [], 0, None
     try:
-        with pd.read_csv(path, header=None, dtype=np.float64, engine="c", quoting=csv.QUOTE_NONE,
-                         skip_blank_lines=False, chunksize=CHUNK_ROWS) as reader:
+        with pd.read_csv(path, header=None, names=range(N_COLUMNS + 1), dtype=np.float64, engine="c",
+                         quoting=csv.QUOTE_NONE, skip_blank_lines=False, chunksize=CHUNK_ROWS) as reader:
             for block in reader:
                 block = block.to_numpy()
                 with np.errstate(over="ignore"):  # a value past float32 becomes inf, refused below
@@ -185,17 +185,19 @@ def _read_rows(path):
         raise _located_error(path, start + 1, exc) from exc
     if bad is not None:
         raise _located_error(path, start + bad + 1, None)
+    if start == 0:  # with the column names given, pandas reads an empty file as no rows
+        raise DataError(f"{path}: empty file (expected rows of {N_SAMPLES} samples + label)")
     return np.concatenate(X), np.concatenate(y)
 
 
 def _first_bad_index(block, samples):
     """Index of the first row of a parsed block that is not 188 finite numbers (float32 range), or None.
 
-    A short row comes out padded with NaN, so a wrong column count shows up here too.
+    The parser reads one spare column: a row with too many fields fills it (without it, pandas 2 silently drops
+    the extra fields of a block's first row). A short row comes out padded with NaN. So a wrong column count
+    shows up here too.
     """
-    if block.shape[1] != N_COLUMNS:
-        return 0  # the parser takes the column count from the first row
-    ok = np.isfinite(samples).all(axis=1) & np.isfinite(block[:, N_SAMPLES])
+    ok = np.isfinite(samples).all(axis=1) & np.isfinite(block[:, N_SAMPLES]) & np.isnan(block[:, N_COLUMNS])
     return None if ok.all() else int(np.argmin(ok))
 
 

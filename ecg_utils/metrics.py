@@ -47,6 +47,8 @@ def evaluate(y, scores, threshold, class_names=CLASS_NAMES, fixed_fpr=0.01) -> d
         at ``threshold``: ``accuracy``, ``precision``, ``recall``, ``f1`` (abnormal = positive),
         ``confusion_matrix`` (rows true normal/abnormal, columns predicted normal/abnormal), ``normal_fpr``,
         ``detection`` (per class: ``n``, ``flagged`` and ``rate``, the share flagged);
+        ``unlabelled``: ``n`` and ``flagged`` of the beats labelled -1 (detections that match no reference beat),
+        which every other figure leaves out;
         ``recall_at_fpr``: ``fpr``, ``threshold``, ``all`` and ``per_class`` recall, where the threshold is the
         ``100 * (1 - fixed_fpr)`` th percentile of the *normal test* scores. This is a reporting convention
         (it looks at the test labels, so it is not a threshold a deployed detector could use): it compares
@@ -62,6 +64,9 @@ def evaluate(y, scores, threshold, class_names=CLASS_NAMES, fixed_fpr=0.01) -> d
     scores = np.asarray(scores, dtype=np.float64).ravel()
     if y.shape != scores.shape:
         raise ValueError(f"y and scores differ in length: {y.shape} vs {scores.shape}")
+    unlabelled = y < 0  # detections that match no reference beat: neither normal nor abnormal
+    false_beats = {"n": int(unlabelled.sum()), "flagged": int((scores[unlabelled] > threshold).sum())}
+    y, scores = y[~unlabelled], scores[~unlabelled]
     class_names = tuple(class_names)
     abnormal = (y != 0).astype(int)
     flagged = (scores > threshold).astype(int)
@@ -105,6 +110,7 @@ def evaluate(y, scores, threshold, class_names=CLASS_NAMES, fixed_fpr=0.01) -> d
         "normal_fpr": _rate(int(cm[0, 1]), int(cm[0].sum())),
         "detection": detection,
         "recall_at_fpr": at_fpr,
+        "unlabelled": false_beats,
     }
 
 

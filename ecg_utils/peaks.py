@@ -46,6 +46,8 @@ MARGIN_S = 5.0
 SEARCH = {"sleepecg": (0.1, 0.1), "pantompkins": (0.15, 0.02), "gqrs": (0.05, 0.05)}
 #: Two final peaks closer than this (seconds) are one beat (the refractory period).
 REFRACTORY_S = 0.2
+#: Changes whenever the detection changes, so that caches of beats cut at detected peaks are rebuilt.
+METHOD_VERSION = f"hybrid-1/{AGREE_S}/{SECOND_LOOK_S}/{LEAD_IN_S}/{GQRS_THRESHOLD}/{SEARCH}/{REFRACTORY_S}"
 
 
 def qrs_band(signal, fs) -> np.ndarray:

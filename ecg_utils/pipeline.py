@@ -24,7 +24,7 @@ from ecg_utils.presets import get_preset
 QUICK_RECORDS = ["101", "106", "112", "119", "208", "105", "200", "209", "232", "233"]
 #: Options of :func:`ecg_utils.splits.load_split` (plus ``max_train_beats``): the rest go to the detector.
 DATA_KEYS = ("split", "representation", "records", "data_dir", "template_width", "template_regular", "max_train_beats",
-             "before", "after")
+             "before", "after", "peaks")
 #: The notebook every run and sweep executes.
 BASELINE_NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "baseline.ipynb"
 

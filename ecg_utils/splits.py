@@ -206,4 +206,9 @@ def load_split(split="interpatient", representation="kaggle", records=None, data
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     beats = build_mitdb_beats(data_dir, records=records, representation=representation, verbose=verbose,
                               template_width=template_width, **build_options)
-    return make_split(split, beats, seed=seed, **split_options)
+    # detections that match no reference beat (beats cut at detected peaks) are neither normal nor abnormal
+    unlabelled = int((~beats.is_labelled).sum())
+    result = make_split(split, beats[beats.is_labelled] if unlabelled else beats, seed=seed, **split_options)
+    result.info["peaks"] = beats.info.get("peaks", "reference")
+    result.info["unlabelled_left_out"] = unlabelled
+    return result
