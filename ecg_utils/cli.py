@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -50,6 +51,48 @@ def _score(args):
         print(f"Wrote {args.out}")
 
 
+def _train(args):
+    from ecg_utils.detector import AutoencoderDetector
+    from ecg_utils.pipeline import configure, load_data
+
+    cfg = configure(args.preset, split=args.split, seed=args.seed, peaks=args.peaks, epochs=args.epochs,
+                    data_dir=args.data_dir)
+    data = load_data(cfg)
+    print(data.summary(), flush=True)
+    detector = AutoencoderDetector(**cfg.detector, verbose=1).fit(data.train, data.validation)
+    detector.save(args.out)
+    print(f"Saved the detector ({detector.epochs_trained_} epochs, threshold {detector.threshold_:.4g}) to {args.out}")
+
+
+def _scan(args):
+    from pathlib import Path
+
+    from ecg_utils.pretrained import load_detector
+    from ecg_utils.scan import scan
+    from ecg_utils.scan_output import write_scan
+
+    detector, _ = load_detector(args.model)  # once, for every recording
+    out = Path(args.out)
+    names = [Path(r).name.split(".")[0] for r in args.recordings]
+    failed = []
+    for source, name in zip(args.recordings, names):
+        target = out / name if len(args.recordings) > 1 else out
+        try:
+            result = scan(source, detector, lead=args.lead, fs=args.fs, units=args.units, column=args.column,
+                          verbose=True)
+            write_scan(result, target, report=not args.no_report)
+        except DataError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed.append(source)
+            continue
+        s = result.summary()
+        print(f"{name}: {s['flagged']:,} of {s['beats_scored']:,} beats flagged ({s['burden_pct']:.1f}%), "
+              f"{s['unreadable_s']:.0f} s unreadable -> {target}" + ("/report.html" if not args.no_report else ""),
+              flush=True)
+    if failed:
+        raise DataError(f"{len(failed)} of {len(args.recordings)} recording(s) could not be scanned: {', '.join(failed)}")
+
+
 def _figures(args):
     from ecg_utils import config, plots
     from ecg_utils.beats import build_mitdb_beats
@@ -63,6 +106,25 @@ def _figures(args):
     path = config.IMAGES_DIR / "what_the_detector_sees.png"
     plots.plot_context(beats, seed=args.seed).savefig(path, dpi=120, bbox_inches="tight")
     print(f"Wrote {path}")
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with the C++ start-up notes it writes straight to stderr (oneDNN, absl) hidden."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (a notebook): import as is
+        import tensorflow  # noqa: F401
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 def main(argv=None) -> int:
@@ -83,17 +145,51 @@ def main(argv=None) -> int:
     p.add_argument("csv", help="a CSV in the Kaggle heartbeat format")
     p.add_argument("--out", help="write per-beat scores to this CSV")
     p.set_defaults(func=_score)
+    p = sub.add_parser("train", help="train a detector on the normal beats of a split and save it (e.g. for scan)")
+    p.add_argument("--preset", default="recommended", choices=["baseline", "recommended"])
+    p.add_argument("--split", default="interpatient", choices=["interpatient", "development", "random"])
+    p.add_argument("--peaks", default="detected", choices=["reference", "detected"],
+                   help="cut beats at the detected R-peaks (as scan does; default) or at the reference annotations")
+    p.add_argument("--epochs", type=int, help="cap on epochs (default: the preset's, with early stopping)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
+    p.add_argument("--out", required=True, help="folder to save the detector into (replaced whole)")
+    p.set_defaults(func=_train)
+    p = sub.add_parser("scan", help="find the abnormal beats of recordings (WFDB, EDF, CSV, .npy): no annotations, "
+                                    "no training needed")
+    p.add_argument("recordings", nargs="+", metavar="RECORDING",
+                   help="a WFDB record (NAME.hea), an EDF file, a CSV/TSV/TXT of samples or a .npy array")
+    p.add_argument("--model", help="a saved detector's folder (default: the detector shipped with the package)")
+    p.add_argument("--out", default="scan", help="output folder (one subfolder per recording if several; "
+                                                  "default ./scan)")
+    p.add_argument("--lead", help="lead name to read (default: MLII, else II, else the first ECG channel)")
+    p.add_argument("--column", help="column (name or 0-based index) of a CSV/NumPy file, or channel of a record")
+    p.add_argument("--fs", type=float, help="sampling rate in Hz (required for CSV and NumPy files)")
+    p.add_argument("--units", help="units of a CSV/NumPy signal (default mV; uV and V are converted)")
+    p.add_argument("--no-report", action="store_true", help="write the table and annotations only")
+    p.set_defaults(func=_scan)
     p = sub.add_parser("figures", help="redraw the README's figure (images/what_the_detector_sees.png)")
     p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
     p.add_argument("--records", nargs="*", default=["232"], help="records to draw from (default 232: many S beats)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_figures)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
     args = parser.parse_args(argv)
     try:
+        if args.command in ("scan", "train", "score"):
+            _import_tensorflow_quietly()
         args.func(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line for the user; --debug for the traceback
+        if args.debug:
+            raise
+        print(f"unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
     return 0
 
 

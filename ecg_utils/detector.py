@@ -531,6 +531,27 @@ class AutoencoderDetector:
         self._check_fitted()
         return self._score(self._inputs(self._validate(X, "X")))
 
+    def score_parts(self, X) -> dict:
+        """The score of each beat and the evidence it is made of: why a beat scores high.
+
+        Returns
+        -------
+        dict of float64 arrays (n,)
+            ``score`` (:meth:`decision_function`); ``shape``: the reconstruction error's part, ``rhythm``:
+            the prematurity's part (with ``rhythm=True`` each is ``-log`` of its tail probability among the
+            validation normals, and ``score = shape + rhythm``); without rhythm, ``shape`` is the score and
+            ``rhythm`` is all zeros.
+        """
+        self._check_fitted()
+        inputs = self._inputs(self._validate(X, "X"))
+        errors = self._errors(inputs)
+        if not self.rhythm:
+            return {"score": errors, "shape": errors, "rhythm": np.zeros_like(errors)}
+        ref = self.reference_
+        shape = _surprise(errors, ref["shape"], ref["n"])
+        rhythm = _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
+        return {"score": shape + rhythm, "shape": shape, "rhythm": rhythm}
+
     def predict(self, X) -> np.ndarray:
         """1 for beats scored above ``threshold_`` (anomalies), else 0."""
         return (self.decision_function(X) > self.threshold_).astype(int)

@@ -167,10 +167,12 @@ def _dedupe(peaks, band, fs):
     return np.asarray(keep, dtype=np.int64)
 
 
-def _hybrid(signal, fs, band, stats):
+def _hybrid(signal, fs, band, stats, skip):
     a = refine_peaks(band, fs, _sleepecg(signal, fs), *SEARCH["sleepecg"])
     b = refine_peaks(band, fs, _pantompkins(signal, fs), *SEARCH["pantompkins"])
     pos, both = _clusters(np.sort(a), np.sort(b), int(AGREE_S * fs))
+    skipped = skip[pos] if skip is not None else np.zeros(len(pos), dtype=bool)
+    both = both | skipped  # where the signal cannot be read, a second look cannot help: keep what was found
     disputed = pos[~both]
     stretches = _stretches(disputed, int(SECOND_LOOK_S * fs), len(signal))
     outside = np.ones(len(signal), bool)
@@ -190,7 +192,7 @@ def _hybrid(signal, fs, band, stats):
     return np.concatenate([agreed] + second) if second else agreed
 
 
-def find_peaks(signal, fs, method="hybrid", stats=None) -> np.ndarray:
+def find_peaks(signal, fs, method="hybrid", stats=None, band=None, skip=None) -> np.ndarray:
     """R-peak positions (sample indices, sorted) of a single-lead ECG.
 
     Parameters
@@ -204,6 +206,11 @@ def find_peaks(signal, fs, method="hybrid", stats=None) -> np.ndarray:
     stats : dict, optional
         Filled with what the hybrid did: ``agreed`` and ``disputed`` beats, ``second_look_share`` (the share of
         the signal gqrs read).
+    band : float array (n,), optional
+        :func:`qrs_band` of the signal, if already computed.
+    skip : bool array (n,), optional
+        Samples of unreadable signal (:mod:`ecg_utils.quality`): the hybrid takes no second look there (what the
+        fast detectors found is returned, for the caller to mark).
 
     Returns
     -------
@@ -225,9 +232,9 @@ def find_peaks(signal, fs, method="hybrid", stats=None) -> np.ndarray:
     stats = {} if stats is None else stats
     if len(signal) < int(fs):
         return np.empty(0, dtype=np.int64)
-    band = qrs_band(signal, fs)
+    band = qrs_band(signal, fs) if band is None else band
     if method == "hybrid":
-        peaks = _hybrid(signal, fs, band, stats)
+        peaks = _hybrid(signal, fs, band, stats, skip)
     else:
         peaks = refine_peaks(band, fs, DETECTORS[method](signal, fs), *SEARCH[method])
     peaks = _dedupe(peaks, band, fs)

@@ -1,0 +1,40 @@
+"""The detector shipped with the package, so that a scan works on a fresh install with no training.
+
+It is the ``recommended`` preset trained on the normal beats of the DS1 records (de Chazal's training set; the
+threshold from the normal beats of 4 DS1 records held out of training), with beats cut at *detected* R-peaks as a
+scan cuts them. Regenerate it with the command in :data:`COMMAND` (the README gives its size and numbers).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ecg_utils.errors import DataError
+
+#: Where the shipped detector lives (package data).
+PRETRAINED_DIR = Path(__file__).resolve().parent / "models" / "recommended"
+#: The command that trains it (from the repository root, ``ECG_DATA_DIR`` pointing at the MIT-BIH records).
+COMMAND = ("ecg-detector train --preset recommended --split interpatient --peaks detected --seed 0 "
+           "--out ecg_utils/models/recommended")
+
+
+def load_detector(detector=None):
+    """A fitted detector and the name reports give it: ``detector`` itself, the one saved in that folder, or
+    (None) the shipped one.
+
+    Raises
+    ------
+    DataError
+        For a folder that is not a saved detector, or a package installed without its shipped detector.
+    """
+    from ecg_utils.detector import AutoencoderDetector
+
+    if detector is None:
+        if not (PRETRAINED_DIR / "detector.json").is_file():
+            raise DataError(f"{PRETRAINED_DIR}: the shipped detector is missing from this installation; train one "
+                            f"with `{COMMAND}` or pass a saved detector's folder")
+        return AutoencoderDetector.load(PRETRAINED_DIR), "pretrained (recommended preset, DS1 normals)"
+    if isinstance(detector, (str, Path)):
+        return AutoencoderDetector.load(detector), str(detector)
+    if getattr(detector, "model_", None) is None:
+        raise DataError("the detector given to scan is not fitted: call fit() or pass a saved detector's folder")
+    return detector, type(detector).__name__
