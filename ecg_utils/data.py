@@ -204,3 +204,17 @@ def _fill_gaps(signal):
     out = signal.copy()
     out[bad] = np.interp(np.flatnonzero(bad), good, signal[good])
     return out
+
+
+def copy_without_annotations(name, dest, data_dir=None) -> Path:
+    """Copy a record's header and signal (not its annotations) into ``dest``: a recording as a user would have
+    it, for trying the scan. Returns the copy's ``.hea`` path."""
+    import shutil
+
+    folder = find_data_dir(data_dir, kind="mitdb")
+    resolve_records(folder, [name])
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for ext in ("hea", "dat"):
+        shutil.copyfile(folder / f"{name}.{ext}", dest / f"{name}.{ext}")
+    return dest / f"{name}.hea"

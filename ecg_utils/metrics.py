@@ -209,3 +209,40 @@ def beat_detection(detected, reference, fs, tolerance_s=0.15, ignore=()) -> dict
     tp, fn = int((ref_match >= 0).sum()), int((ref_match < 0).sum())
     fp = int((~det_matched & counted).sum())
     return {"tp": tp, "fn": fn, "fp": fp, "se": _rate(tp, tp + fn), "ppv": _rate(tp, tp + fp)}
+
+
+def scan_vs_reference(flagged_samples, detected, reference, ref_classes, fs, class_names=CLASS_NAMES) -> dict:
+    """How a scan of an annotated recording did: beats found (EC57) and share flagged, per reference class.
+
+    Parameters
+    ----------
+    flagged_samples : int array
+        Positions of the beats the scan flagged.
+    detected : int array
+        Positions of every beat the scan detected.
+    reference, ref_classes : int arrays
+        The reference beats' positions and classes (indices into ``class_names``).
+    fs : float
+
+    Returns
+    -------
+    dict
+        ``detection`` (:func:`beat_detection`), ``per_class``: for each class ``n``, ``found`` and ``flagged``
+        (counts) and ``found_rate``, ``flagged_rate`` (of the class's reference beats), and ``false_beats``:
+        detections matching no reference beat, with how many were flagged.
+    """
+    detected = np.asarray(detected, dtype=np.int64)
+    ref_match, det_matched = match_beats(detected, reference, int(round(0.15 * fs)))
+    is_flagged = np.isin(detected, np.asarray(flagged_samples, dtype=np.int64))
+    ref_classes = np.asarray(ref_classes)
+    per_class = {}
+    for c, name in enumerate(class_names):
+        mine = ref_classes == c
+        found = mine & (ref_match >= 0)
+        flagged = int(is_flagged[ref_match[found]].sum())
+        per_class[name] = {"n": int(mine.sum()), "found": int(found.sum()), "flagged": flagged,
+                           "found_rate": _rate(int(found.sum()), int(mine.sum())),
+                           "flagged_rate": _rate(flagged, int(mine.sum()))}
+    false = ~det_matched
+    return {"detection": beat_detection(detected, reference, fs), "per_class": per_class,
+            "false_beats": {"n": int(false.sum()), "flagged": int((false & is_flagged).sum())}}

@@ -42,6 +42,8 @@ GQRS_THRESHOLD = 0.7
 #: Pan-Tompkins is called on windows of this many seconds (plus a margin each side).
 WINDOW_S = 600.0
 MARGIN_S = 5.0
+#: sleepecg is called on pieces of this many seconds (a MIT-BIH record is one piece).
+SLEEPECG_PIECE_S = 1800.0
 #: Where each detector's peak may lie relative to the R wave: search (before, after) seconds for the R wave.
 SEARCH = {"sleepecg": (0.1, 0.1), "pantompkins": (0.15, 0.02), "gqrs": (0.05, 0.05)}
 #: Two final peaks closer than this (seconds) are one beat (the refractory period).
@@ -52,8 +54,10 @@ METHOD_VERSION = f"hybrid-1/{AGREE_S}/{SECOND_LOOK_S}/{LEAD_IN_S}/{GQRS_THRESHOL
 
 def qrs_band(signal, fs) -> np.ndarray:
     """``|signal|`` band-passed to 5-30 Hz (the QRS complex's band), zero phase, float32."""
+    from ecg_utils.beats import zero_phase
+
     sos = sps.butter(2, (5.0, min(30.0, 0.45 * fs)), btype="bandpass", fs=fs, output="sos")
-    return np.abs(sps.sosfiltfilt(sos, np.asarray(signal, dtype=np.float64))).astype(np.float32)
+    return np.abs(zero_phase(sos, signal, fs, dtype=np.float32))
 
 
 def refine_peaks(band, fs, peaks, before=0.05, after=0.05) -> np.ndarray:
@@ -74,12 +78,23 @@ def refine_peaks(band, fs, peaks, before=0.05, after=0.05) -> np.ndarray:
 
 
 def _sleepecg(signal, fs):
+    """sleepecg on 30-minute pieces (a shorter last piece joins the one before): bounded memory on 24 hours."""
     import sleepecg
 
-    try:
-        return np.asarray(sleepecg.detect_heartbeats(np.asarray(signal, dtype=np.float64), fs), dtype=np.int64)
-    except ValueError:  # "ECG signal is flat": no beats to find
-        return np.empty(0, dtype=np.int64)
+    piece, margin, n, out = int(SLEEPECG_PIECE_S * fs), int(MARGIN_S * fs), len(signal), []
+    starts = list(range(0, n, piece))
+    if len(starts) > 1 and n - starts[-1] < piece // 2:
+        starts.pop()
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else n
+        a, b = max(0, start - margin), min(n, end + margin)
+        try:
+            p = np.asarray(sleepecg.detect_heartbeats(np.asarray(signal[a:b], dtype=np.float64), fs), dtype=np.int64)
+        except ValueError:  # "ECG signal is flat": no beats to find
+            continue
+        p += a
+        out.append(p[(p >= start) & (p < end)])
+    return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
 
 
 def _pantompkins(signal, fs):

@@ -19,6 +19,8 @@ NOTEBOOKS = config.PROJ_ROOT / "notebooks"
 EXPERIMENTS = ("batch_size", "channels_kernel", "latent_dim", "learning_rate", "optimizer", "hyperparams",
                "representation")
 
+#: The record the scan notebook copies without its annotations (many ventricular and fusion beats, some noise).
+SCAN_RECORD = "208"
 #: Parameters of the sweeps per profile: "default" keeps the whole run under an hour on 2 CPU cores
 #: (2 seeds, 6 epochs, 6,000 training beats per run, a smaller hyper-parameter grid); "full" is what the
 #: notebooks say by default (3 seeds, every training beat, 30 epochs with early stopping).
@@ -59,6 +61,8 @@ def jobs(profile) -> list:
                 params["epochs"] = BASELINE_EPOCHS_DEFAULT
             out.append((name, NOTEBOOKS / "baseline.ipynb", params))
     out.append(("infer", NOTEBOOKS / "infer.ipynb", {"run": "runs/recommended_interpatient", "out_dir": "runs/infer"}))
+    # a shared record copied without its annotations, scanned with the detector shipped in the package
+    out.append(("scan", NOTEBOOKS / "scan.ipynb", {"record": SCAN_RECORD, "out_dir": "runs/scan"}))
     for exp in EXPERIMENTS:
         params = {**SWEEP_PROFILES[profile], **PROFILE_OVERRIDES.get(profile, {}).get(exp, {}),
                   "out_dir": f"runs/sweeps/{exp}"}

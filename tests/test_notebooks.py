@@ -45,6 +45,18 @@ def test_inference_notebook_scores_the_saved_run(baseline_run, tmp_path):
     assert len(scores) > 1000 and set(scores["anomaly"]) <= {0, 1} and scores["score"].notna().all()
 
 
+def test_scan_notebook_scans_a_record_copied_without_annotations(tmp_path, mitdb_dir):
+    execute(NB / "scan.ipynb", tmp_path / "scan.ipynb", record="119", data_dir=str(mitdb_dir),
+            out_dir=str(tmp_path / "scan"))
+    import pandas as pd
+
+    assert not (tmp_path / "scan-input" / "119.atr").exists() and (tmp_path / "scan-input" / "119.hea").exists()
+    beats = pd.read_csv(tmp_path / "scan" / "beats.csv")
+    summary = json.loads((tmp_path / "scan" / "summary.json").read_text())
+    assert 1900 < len(beats) < 2100 and summary["flagged"] == int(beats["flagged"].sum()) > 300  # 444 V beats
+    assert (tmp_path / "scan" / "report.html").exists() and (tmp_path / "scan" / "119.flag").exists()
+
+
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_notebook_runs_a_tiny_grid(name, tmp_path, mitdb_dir, monkeypatch):
     monkeypatch.setenv(config.DATA_ENV, str(mitdb_dir))

@@ -12,9 +12,9 @@ from ecg_utils.report import EXPERIMENTS, QUICK_GRIDS, SWEEP_PROFILES, jobs
 def test_every_profile_runs_the_baselines_the_inference_and_every_sweep(profile):
     plan = jobs(profile)
     names = [name for name, _, _ in plan]
-    assert names[:5] == ["baseline_interpatient", "baseline_random", "recommended_interpatient",
-                         "recommended_random", "infer"]
-    assert names[5:] == [f"experiment_{e}" for e in EXPERIMENTS]
+    assert names[:6] == ["baseline_interpatient", "baseline_random", "recommended_interpatient",
+                         "recommended_random", "infer", "scan"]
+    assert names[6:] == [f"experiment_{e}" for e in EXPERIMENTS]
     for _, notebook, params in plan:
         assert Path(notebook).exists() and Path(notebook).is_relative_to(config.PROJ_ROOT / "notebooks")
     # the inference notebook reads a run the plan writes before it

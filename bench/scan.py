@@ -1,0 +1,252 @@
+"""The scan of unannotated recordings: detection quality on detected beats, and a 24-hour recording end to end.
+
+    python -m bench.scan                 # 3 seeds, 6-epoch cap (as python -m bench), about 6 min on 2 cores
+    python -m bench.scan --seeds 1       # quicker
+
+1. **Detected vs reference beats, inter-patient.** For each seed, the recommended preset is trained twice on the DS1
+   normals: once on beats cut at the reference annotations (scored on the DS2 reference beats: today's number),
+   once on beats cut at detected R-peaks (then every DS2 record is *scanned* as if it had no annotations, with
+   :func:`ecg_utils.scan.scan`). Scanned beats that match a reference beat within 150 ms take its class; the rest
+   are false beats, reported apart (how many were flagged). Reference beats that the scan did not score (missed,
+   in an unreadable stretch, or too close to a record end) are counted.
+2. **The shipped detector** (``ecg_utils/models/recommended``) scanning the DS2 records the same way.
+3. **A 24-hour recording**: the shared records' MLII leads joined end to end until 24 h at 360 Hz (31.1 M samples),
+   written as one WFDB record, scanned and written (table, annotations, report) in a fresh process: wall time per
+   stage and peak memory (``ru_maxrss``).
+
+Writes ``scan.json`` and ``scan.md`` into ``--out`` (default ``bench/results``).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.run import DEFAULT_EPOCHS, DEFAULT_OUT, ROOT, environment, write_atomic
+from ecg_utils.pipeline import json_default
+
+HOURS = 24
+
+
+# -- 1 and 2: quality on detected beats ------------------------------------------------------------
+def scan_split(detector, data_dir, records) -> dict:
+    """Scan each record with ``detector``; label the scanned beats by the reference; one evaluation over all."""
+    from ecg_utils.beats import label_peaks
+    from ecg_utils.data import read_record
+    from ecg_utils.metrics import evaluate
+    from ecg_utils.scan import scan
+
+    ys, scores, lost, n_ref, per_record = [], [], 0, 0, {}
+    t0 = time.perf_counter()
+    for name in records:
+        result = scan(Path(data_dir) / f"{name}.hea", detector)
+        ref = read_record(data_dir, name, lead=result.recording.lead, fallback=True)
+        samples, classes = ref.beats()
+        b = result.beats
+        scored = np.isfinite(b["score"].to_numpy())
+        y = label_peaks(b["sample"].to_numpy(), samples, classes, ref.fs)
+        ys.append(y[scored])
+        scores.append(b["score"].to_numpy()[scored])
+        lost += len(samples) - len(_matched(b["sample"].to_numpy()[scored], samples, ref.fs))
+        n_ref += len(samples)
+        per_record[name] = {"beats": len(b), "flagged": int(b["flagged"].sum()),
+                            "unreadable_s": float(result.summary()["unreadable_s"])}
+    y, s = np.concatenate(ys), np.concatenate(scores)
+    metrics = evaluate(y, s, detector.threshold_)
+    return {"metrics": metrics, "reference_beats": n_ref, "reference_beats_not_scored": lost,
+            "records": per_record, "seconds": time.perf_counter() - t0}
+
+
+def _matched(detected, reference, fs):
+    """Indices of the reference beats matched by ``detected`` (EC57, 150 ms)."""
+    from ecg_utils.metrics import match_beats
+
+    ref_match, _ = match_beats(detected, reference, int(round(0.15 * fs)))
+    return np.flatnonzero(ref_match >= 0)
+
+
+def quality(data_dir, seeds, epochs) -> dict:
+    from ecg_utils.detector import AutoencoderDetector
+    from ecg_utils.metrics import evaluate
+    from ecg_utils.pipeline import configure, load_data
+    from ecg_utils.pretrained import load_detector
+
+    out = {"reference": [], "detected": []}
+    test_records = None
+    for seed in range(seeds):
+        for peaks in ("reference", "detected"):
+            cfg = configure("recommended", split="interpatient", seed=seed, peaks=peaks, epochs=epochs,
+                            data_dir=str(data_dir))
+            data = load_data(cfg, verbose=False)
+            det = AutoencoderDetector(**cfg.detector).fit(data.train, data.validation)
+            test_records = data.info["test_records"]
+            if peaks == "reference":
+                run = {"metrics": evaluate(data.test.y, det.decision_function(data.test), det.threshold_)}
+            else:
+                run = scan_split(det, data_dir, test_records)
+            run.update(seed=seed, epochs_trained=det.epochs_trained_, threshold=det.threshold_)
+            out[peaks].append(run)
+            print(f"seed {seed}, beats at {peaks} peaks: ROC AUC {run['metrics']['roc_auc']:.4f}, normal FPR "
+                  f"{run['metrics']['normal_fpr']:.3f}", flush=True)
+    shipped, _ = load_detector(None)
+    out["shipped"] = [scan_split(shipped, data_dir, test_records)]
+    print(f"shipped detector: ROC AUC {out['shipped'][0]['metrics']['roc_auc']:.4f}", flush=True)
+    out["test_records"] = test_records
+    return out
+
+
+# -- 3: a 24-hour recording ------------------------------------------------------------------------
+def make_24h(data_dir, folder, hours=HOURS) -> Path:
+    """The shared records' MLII leads (baseline removed by their median) joined to ``hours`` at 360 Hz, as a WFDB
+    record ``holter.hea`` (format 16) in ``folder``."""
+    import wfdb
+
+    from ecg_utils.data import mitdb_records, read_record
+
+    target, parts, n = int(hours * 3600 * 360), [], 0
+    names = mitdb_records(data_dir)
+    for i in range(10_000):
+        rec = read_record(data_dir, names[i % len(names)], fallback=True)
+        x = rec.signal - np.median(rec.signal)
+        parts.append(x[:target - n])
+        n += len(parts[-1])
+        if n >= target:
+            break
+    wfdb.wrsamp("holter", fs=360, units=["mV"], sig_name=["MLII"], p_signal=np.concatenate(parts)[:, None],
+                fmt=["16"], write_dir=str(folder))
+    return Path(folder) / "holter.hea"
+
+
+def worker_24h(record, out) -> dict:
+    """In a fresh process: load, scan, write; seconds per stage and peak memory."""
+    t0 = time.perf_counter()
+    from ecg_utils.cli import _import_tensorflow_quietly
+
+    _import_tensorflow_quietly()
+    from ecg_utils.pretrained import load_detector
+    from ecg_utils.scan import scan
+    from ecg_utils.scan_output import write_scan
+
+    det, _ = load_detector(None)
+    startup = time.perf_counter() - t0
+    result = scan(record, det, verbose=True)
+    t1 = time.perf_counter()
+    write_scan(result, out)
+    write = time.perf_counter() - t1
+    s = result.summary()
+    return {"stages_s": {"start (import TensorFlow, load the detector)": startup, **result.timings,
+                         "write (table, annotations, report)": write},
+            "wall_s": time.perf_counter() - t0, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "samples": len(result.recording.signal), "hours": result.recording.duration_s / 3600,
+            "beats": s["beats"], "flagged": s["flagged"], "peaks": s["peaks"]}
+
+
+def day(data_dir) -> dict:
+    with tempfile.TemporaryDirectory(prefix="ecg-24h-") as tmp:
+        t0 = time.perf_counter()
+        record = make_24h(data_dir, tmp)
+        built = time.perf_counter() - t0
+        res = Path(tmp) / "result.json"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        proc = subprocess.run([sys.executable, "-m", "bench.scan", "--worker-24h", str(record), str(Path(tmp) / "out"),
+                               str(res)], cwd=ROOT, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the 24-hour scan failed (exit {proc.returncode})")
+        out = json.loads(res.read_text())
+        out["record_build_s"] = built
+        out["output_mib"] = sum(p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.is_file()) / 2**20
+    return out
+
+
+# -- the report ------------------------------------------------------------------------------------
+def _mean_std(values, digits=3):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    return f"{np.mean(values):.{digits}f}" + (f" ± {np.std(values, ddof=1):.{digits}f}" if len(values) > 1 else "")
+
+
+def markdown(result) -> str:
+    q, d = result.get("quality"), result.get("day")
+    lines = ["# Scanning unannotated recordings", "",
+             f"Regenerate with `{result['command']}`. Run {result['date']}, {result['wall_seconds'] / 60:.1f} min, "
+             f"{result['environment']['cpu']}, {result['environment']['cpus_usable']} cores.", ""]
+    if q:
+        lines += [
+            "## Detected beats against reference beats (inter-patient: DS1 normals -> DS2)", "",
+            f"Recommended preset, {result['config']['seeds']} seed(s) (mean ± std), epochs capped at "
+            f"{result['config']['epochs']}. DS2 records here: {' '.join(q['test_records'])}. *Reference*: trained "
+            "and scored on beats cut at the reference annotations. *Detected*: trained on beats cut at detected "
+            "R-peaks; the DS2 records scanned as if unannotated (`ecg_utils.scan.scan`), scanned beats labelled by "
+            "the reference beat they match within 150 ms. *Shipped*: the detector in `ecg_utils/models/recommended`.",
+            "",
+            "| beats | ROC AUC | AUC S | AUC V | AUC F | AP | detected S / V / F @thr | normal FPR @thr | false beats (flagged) | reference beats not scored |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+        for kind in ("reference", "detected", "shipped"):
+            runs = q[kind]
+            m = [r["metrics"] for r in runs]
+            det = " / ".join(_mean_std([x["detection"][c]["rate"] for x in m], 2) for c in "SVF")
+            false = (f"{np.mean([x['unlabelled']['n'] for x in m]):.0f} ({np.mean([x['unlabelled']['flagged'] for x in m]):.0f})"
+                     if kind != "reference" else "-")
+            lost = (f"{np.mean([r['reference_beats_not_scored'] for r in runs]):.0f} of {runs[0]['reference_beats']:,}"
+                    if kind != "reference" else "-")
+            lines.append(
+                f"| {kind} | {_mean_std([x['roc_auc'] for x in m])} | "
+                + " | ".join(_mean_std([x["roc_auc_per_class"][c] for x in m]) for c in "SVF")
+                + f" | {_mean_std([x['average_precision'] for x in m])} | {det} | "
+                f"{_mean_std([x['normal_fpr'] for x in m])} | {false} | {lost} |")
+    if d:
+        lines += ["", f"## A {d['hours']:.0f}-hour recording, end to end", "",
+                  f"{d['samples']:,} samples at 360 Hz (the shared records joined), {d['beats']:,} beats detected, "
+                  f"{d['flagged']:,} flagged; `ecg-detector scan` in a fresh process: **{d['wall_s']:.1f} s wall, "
+                  f"peak memory {d['peak_rss_mib']:,.0f} MiB**; outputs {d['output_mib']:.1f} MiB. gqrs re-read "
+                  f"{100 * d['peaks'].get('second_look_share', 0):.0f}% of the signal.", "",
+                  "| stage | seconds |", "|---|---|"]
+        lines += [f"| {k} | {v:.1f} |" for k, v in d["stages_s"].items() if k != "total"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    from ecg_utils.data import find_data_dir
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--worker-24h":
+        write_atomic(argv[3], json.dumps(worker_24h(argv[1], argv[2]), default=json_default))
+        return 0
+    p = argparse.ArgumentParser(prog="python -m bench.scan", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help=f"cap on epochs (default {DEFAULT_EPOCHS})")
+    p.add_argument("--parts", nargs="+", choices=["quality", "day"], default=["quality", "day"])
+    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
+    p.add_argument("--out", default=str(DEFAULT_OUT))
+    args = p.parse_args(argv)
+    folder = find_data_dir(args.data_dir)
+    t0 = time.perf_counter()
+    result = {"command": "python -m bench.scan" + "".join(" " + shlex.quote(a) for a in argv),
+              "date": datetime.datetime.now().isoformat(timespec="seconds"), "environment": environment(),
+              "config": {"seeds": args.seeds, "epochs": args.epochs}}
+    if "quality" in args.parts:
+        result["quality"] = quality(folder, args.seeds, args.epochs)
+    if "day" in args.parts:
+        result["day"] = day(folder)
+    result["wall_seconds"] = time.perf_counter() - t0
+    out = Path(args.out)
+    write_atomic(out / "scan.json", json.dumps(result, indent=1, default=json_default))
+    write_atomic(out / "scan.md", markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
