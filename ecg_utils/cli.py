@@ -64,6 +64,18 @@ def _train(args):
     print(f"Saved the detector ({detector.epochs_trained_} epochs, threshold {detector.threshold_:.4g}) to {args.out}")
 
 
+def _unique_names(paths) -> list:
+    """An output subfolder name per recording: its file name without extensions, made unique with _2, _3..."""
+    from pathlib import Path
+
+    names, seen = [], {}
+    for path in paths:
+        base = Path(path).name.split(".")[0] or "recording"
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return names
+
+
 def _scan(args):
     from pathlib import Path
 
@@ -72,16 +84,17 @@ def _scan(args):
     from ecg_utils.scan_output import write_scan
 
     detector, _ = load_detector(args.model)  # once, for every recording
-    out = Path(args.out)
-    names = [Path(r).name.split(".")[0] for r in args.recordings]
+    out, several = Path(args.out), len(args.recordings) > 1
     failed = []
-    for source, name in zip(args.recordings, names):
-        target = out / name if len(args.recordings) > 1 else out
+    for source, name in zip(args.recordings, _unique_names(args.recordings)):
+        target = out / name if several else out
         try:
             result = scan(source, detector, lead=args.lead, fs=args.fs, units=args.units, column=args.column,
                           verbose=True)
             write_scan(result, target, report=not args.no_report)
         except DataError as exc:
+            if not several:
+                raise
             print(f"error: {exc}", file=sys.stderr)
             failed.append(source)
             continue

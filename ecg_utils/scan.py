@@ -173,9 +173,11 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     t0 = time.perf_counter()
     readable = ~skip[peaks] if len(peaks) else np.zeros(0, dtype=bool)
     if readable.sum() < MIN_BEATS:
+        unread = (f"; {skip.sum() / rec.fs:.0f} s of it is unreadable ({', '.join(sorted(set(stretches['kind'])))})"
+                  if skip.any() else "")
         raise DataError(f"{rec.path}: only {int(readable.sum())} readable beats found in {rec.duration_s:.0f} s of "
-                        f"lead {rec.lead}; a scan needs at least {MIN_BEATS} (the patient's own template is the median "
-                        "of the 101 nearest regular beats)")
+                        f"lead {rec.lead}{unread}; a scan needs at least {MIN_BEATS} (the patient's own template is "
+                        "the median of the 101 nearest regular beats)")
     segment = np.searchsorted(np.sort(stretches["start"].to_numpy()), peaks[readable], side="right")
     info = det.train_info_ or {}
     beats = beats_from_peaks(rec.signal, rec.fs, peaks[readable], info.get("representation", det.representation_),
