@@ -269,14 +269,24 @@ def plot_context(beats, classes=("N", "S", "V"), seed=0, fig=None) -> Figure:
 REASON_COLORS = {"premature": "tab:orange", "unusual shape": "tab:red", "premature, unusual shape": "tab:purple"}
 
 
-def _hours(seconds):
-    return np.asarray(seconds, dtype=float) / 3600.0
+def time_unit(duration_s) -> tuple:
+    """(seconds per unit, name) for a recording's time axis: minutes up to 2 hours, then hours."""
+    return (60.0, "minutes") if duration_s <= 2 * 3600 else (3600.0, "hours")
 
 
-def _shade_unreadable(ax, stretches):
+def burden_bin(duration_s) -> tuple:
+    """(seconds, name) of the bins the burden is counted in: 10 minutes up to 3 hours, then hours."""
+    return (600.0, "10 minutes") if duration_s <= 3 * 3600 else (3600.0, "hour")
+
+
+def _duration(beats):
+    return float(beats["time_s"].max()) if len(beats) else 0.0
+
+
+def _shade_unreadable(ax, stretches, unit):
     """Grey bands over the unreadable stretches (one legend entry)."""
     for i, (a, b) in enumerate(zip(stretches["start_s"], stretches["end_s"])):
-        ax.axvspan(a / 3600, b / 3600, color="0.85", lw=0, label="unreadable signal" if i == 0 else None)
+        ax.axvspan(a / unit, b / unit, color="0.85", lw=0, label="unreadable signal" if i == 0 else None)
 
 
 def plot_heart_rate(beats, stretches=None, ax=None) -> Figure:
@@ -291,13 +301,14 @@ def plot_heart_rate(beats, stretches=None, ax=None) -> Figure:
     """
     fig = _figure(None, ax, figsize=(10, 2.6), layout="constrained")
     ax = ax or fig.add_subplot()
+    unit, name = time_unit(_duration(beats))
     b = beats[beats["readable"] & np.isfinite(beats["heart_rate_bpm"])]
     minute = (b["time_s"] // 60).astype(int)
     per_min = b.groupby(minute)["heart_rate_bpm"].median()
     if stretches is not None and len(stretches):
-        _shade_unreadable(ax, stretches)
-    ax.plot(_hours(per_min.index * 60 + 30), per_min.to_numpy(), color="tab:blue", lw=1, label="median per minute")
-    ax.set(xlabel="time (hours)", ylabel="heart rate (beats/min)")
+        _shade_unreadable(ax, stretches, unit)
+    ax.plot((per_min.index * 60 + 30) / unit, per_min.to_numpy(), color="tab:blue", lw=1, label="median per minute")
+    ax.set(xlabel=f"time ({name})", ylabel="heart rate (beats/min)")
     ax.legend(loc="upper right", fontsize=8)
     return fig
 
@@ -310,43 +321,49 @@ def plot_score_timeline(beats, threshold, stretches=None, ax=None) -> Figure:
     """
     fig = _figure(None, ax, figsize=(10, 3.2), layout="constrained")
     ax = ax or fig.add_subplot()
+    unit, name = time_unit(_duration(beats))
     b = beats[np.isfinite(beats["score"])]
     top = max(4 * threshold, float(np.percentile(b["score"], 99.9))) if len(b) else 4 * threshold
     if stretches is not None and len(stretches):
-        _shade_unreadable(ax, stretches)
+        _shade_unreadable(ax, stretches, unit)
     calm = b[~b["flagged"]]
-    ax.scatter(_hours(calm["time_s"]), np.minimum(calm["score"], top), s=2, color="0.55", lw=0, rasterized=True,
+    ax.scatter(calm["time_s"] / unit, np.minimum(calm["score"], top), s=2, color="0.55", lw=0, rasterized=True,
                label=f"not flagged ({len(calm):,})")
     for reason, color in REASON_COLORS.items():
         f = b[b["flagged"] & (b["reason"] == reason)]
         if len(f):
             over = f["score"] > top
-            ax.scatter(_hours(f["time_s"][~over]), f["score"][~over], s=5, color=color, lw=0, rasterized=True,
+            ax.scatter(f["time_s"][~over] / unit, f["score"][~over], s=5, color=color, lw=0, rasterized=True,
                        label=f"{reason} ({len(f):,})")
-            ax.scatter(_hours(f["time_s"][over]), np.full(int(over.sum()), top), s=12, marker="^", color=color, lw=0)
+            ax.scatter(f["time_s"][over] / unit, np.full(int(over.sum()), top), s=12, marker="^", color=color, lw=0)
     ax.axhline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:.3g}")
-    ax.set(xlabel="time (hours)", ylabel="anomaly score\n(-log p shape - log p timing)", ylim=(0, top * 1.03))
+    ax.set(xlabel=f"time ({name})", ylabel="anomaly score\n(-log p shape - log p timing)", ylim=(0, top * 1.03))
     ax.legend(loc="upper right", fontsize=8, ncol=2, markerscale=3)
     return fig
 
 
-def plot_hourly_burden(beats, ax=None) -> Figure:
-    """Flagged beats per hour of recording, stacked by reason, with the hour's burden (% of its scored beats)."""
+def plot_burden(beats, ax=None) -> Figure:
+    """Flagged beats per hour of recording (per 10 minutes up to 3 hours, :func:`burden_bin`), stacked by reason,
+    with each bin's burden (% of its scored beats) above its bar."""
     fig = _figure(None, ax, figsize=(10, 2.8), layout="constrained")
     ax = ax or fig.add_subplot()
+    duration = _duration(beats)
+    size, name = burden_bin(duration)
+    unit, unit_name = time_unit(duration)
     b = beats[np.isfinite(beats["score"])]
-    hour = (b["time_s"] // 3600).astype(int)
-    hours = np.arange(int(hour.max()) + 1 if len(b) else 1)
-    bottom = np.zeros(len(hours))
+    which = (b["time_s"] // size).astype(int)
+    bins = np.arange(int(which.max()) + 1 if len(b) else 1)
+    left, width = bins * size / unit, 0.9 * size / unit
+    bottom = np.zeros(len(bins))
     for reason, color in REASON_COLORS.items():
-        counts = b[b["flagged"] & (b["reason"] == reason)].groupby(hour).size().reindex(hours, fill_value=0)
-        ax.bar(hours, counts.to_numpy(), bottom=bottom, color=color, width=0.8, label=reason, align="edge")
+        counts = b[b["flagged"] & (b["reason"] == reason)].groupby(which).size().reindex(bins, fill_value=0)
+        ax.bar(left, counts.to_numpy(), bottom=bottom, color=color, width=width, label=reason, align="edge")
         bottom += counts.to_numpy()
-    scored = b.groupby(hour).size().reindex(hours, fill_value=0).to_numpy()
-    for h, k, n in zip(hours, bottom, scored):
+    scored = b.groupby(which).size().reindex(bins, fill_value=0).to_numpy()
+    for x, k, n in zip(left, bottom, scored):
         if n:
-            ax.text(h + 0.4, k, f"{100 * k / n:.1f}%", ha="center", va="bottom", fontsize=7)
-    ax.set(xlabel="hour of recording", ylabel="flagged beats", xlim=(0, len(hours)))
+            ax.text(x + width / 2, k, f"{100 * k / n:.1f}%", ha="center", va="bottom", fontsize=7)
+    ax.set(xlabel=f"time ({unit_name})", ylabel=f"flagged beats\nper {name}", xlim=(0, len(bins) * size / unit))
     ax.margins(y=0.15)
     ax.legend(loc="upper right", fontsize=8)
     return fig

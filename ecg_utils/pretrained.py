@@ -12,6 +12,8 @@ from ecg_utils.errors import DataError
 
 #: Where the shipped detector lives (package data).
 PRETRAINED_DIR = Path(__file__).resolve().parent / "models" / "recommended"
+#: How reports name it.
+SHIPPED_NAME = "the shipped detector (recommended preset, trained on DS1 normal beats)"
 #: The command that trains it (from the repository root, ``ECG_DATA_DIR`` pointing at the MIT-BIH records).
 COMMAND = ("ecg-detector train --preset recommended --split interpatient --peaks detected --seed 0 "
            "--out ecg_utils/models/recommended")
@@ -32,9 +34,13 @@ def load_detector(detector=None):
         if not (PRETRAINED_DIR / "detector.json").is_file():
             raise DataError(f"{PRETRAINED_DIR}: the shipped detector is missing from this installation; train one "
                             f"with `{COMMAND}` or pass a saved detector's folder")
-        return AutoencoderDetector.load(PRETRAINED_DIR), "pretrained (recommended preset, DS1 normals)"
+        det = AutoencoderDetector.load(PRETRAINED_DIR)
+        det.source_ = SHIPPED_NAME
+        return det, SHIPPED_NAME
     if isinstance(detector, (str, Path)):
-        return AutoencoderDetector.load(detector), str(detector)
+        det = AutoencoderDetector.load(detector)
+        det.source_ = str(detector)
+        return det, str(detector)
     if getattr(detector, "model_", None) is None:
         raise DataError("the detector given to scan is not fitted: call fit() or pass a saved detector's folder")
-    return detector, type(detector).__name__
+    return detector, getattr(detector, "source_", None) or type(detector).__name__

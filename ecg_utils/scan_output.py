@@ -135,7 +135,7 @@ def figures(result) -> dict:
     """The report's figures, by file name."""
     b, st, rec = result.beats, result.stretches, result.recording
     return {
-        "hourly_burden": plots.plot_hourly_burden(b),
+        "burden": plots.plot_burden(b),
         "heart_rate": plots.plot_heart_rate(b, st),
         "score_timeline": plots.plot_score_timeline(b, result.threshold, st),
         "strips": plots.plot_beat_strips(rec.signal, rec.fs, b, n=STRIP_COUNT, start=_start(result)),
@@ -192,10 +192,11 @@ def report_html(result, figure_dir) -> str:
               "): beats there are not scored." if s["unreadable_s"] else "The whole recording could be read.")
     hr = f"{s['heart_rate_bpm_median']:.0f} beats/min" if s["heart_rate_bpm_median"] else "unknown"
     burden = f"{s['burden_pct']:.1f}%" if s["burden_pct"] is not None else "-"
-    hour = (scored["time_s"] // 3600).astype(int)
-    per_hour = [(f"{h}", f"{len(g):,}", f"{int(g['flagged'].sum()):,}", f"{100 * g['flagged'].mean():.1f}%",
-                 f"{np.nanmedian(g['heart_rate_bpm']):.0f}" if np.isfinite(g["heart_rate_bpm"]).any() else "-")
-                for h, g in scored.groupby(hour)]
+    size, bin_name = plots.burden_bin(s["duration_s"])
+    per_bin = [(f"{_clock(h * size, start)}", f"{len(g):,}", f"{int(g['flagged'].sum()):,}",
+                f"{100 * g['flagged'].mean():.1f}%",
+                f"{np.nanmedian(g['heart_rate_bpm']):.0f}" if np.isfinite(g["heart_rate_bpm"]).any() else "-")
+               for h, g in scored.groupby((scored["time_s"] // size).astype(int))]
     top = flagged.nlargest(20, "score")
     top_rows = [(int(r["beat"]), _clock(r["time_s"], start), r["reason"], f"{r['score']:.1f}", f"{r['shape']:.1f}",
                  f"{r['rhythm']:.1f}", f"{r['rr_prev_s']:.2f}", f"{r['rr_local_s']:.2f}") for _, r in top.iterrows()]
@@ -217,8 +218,8 @@ differs from this patient's own typical beat more than normal beats do. Median h
 normal beats of other patients (mean + 2 std of their scores). This is a screening aid that points at beats to
 review, not a diagnosis. Detector: {esc(s['detector'])}.</p>
 </div>
-<h2>Flagged beats per hour</h2>{fig.get('hourly_burden', '')}
-{_table(['hour', 'beats scored', 'flagged', 'burden', 'median heart rate'], per_hour)}
+<h2>Flagged beats per {bin_name}</h2>{fig.get('burden', '')}
+{_table([f'{bin_name} from', 'beats scored', 'flagged', 'burden', 'median heart rate'], per_bin)}
 <h2>Heart rate</h2>{fig.get('heart_rate', '')}
 <h2>Anomaly score of every beat</h2>{fig.get('score_timeline', '')}
 <h2>The most anomalous beats, with 3 s of context</h2>{fig.get('strips', '')}

@@ -244,7 +244,7 @@ def test_write_scan_writes_table_annotations_summary_and_report(damaged, tmp_pat
     out = write_scan(result, parent / "flat")
     assert out == parent / "flat"
     assert [p.name for p in parent.iterdir()] == ["flat"]  # no temporary folder left beside it
-    figures = ["figures/heart_rate.png", "figures/hourly_burden.png", "figures/score_timeline.png",
+    figures = ["figures/heart_rate.png", "figures/burden.png", "figures/score_timeline.png",
                "figures/strips.png"]
     assert _listing(out) == sorted(["beats.csv", "figures", "flat.flag", "report.html", "summary.json", *figures])
 
