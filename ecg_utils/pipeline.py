@@ -140,13 +140,14 @@ def json_default(o):
     raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """``obj`` with dict keys as strings, NumPy scalars as Python numbers and NaN/inf as None: strict JSON."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
-        return obj.item()
+        obj = obj.item()
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
@@ -171,7 +172,7 @@ def save_run(out_dir, params: dict, metrics: dict, timings: dict, detector=None,
                 fig.savefig(tmp / "figures" / f"{name}.png", dpi=110, bbox_inches="tight")
         record = {"params": params, "metrics": metrics, "timings": timings,
                   "split": split.info if split is not None else None, "environment": environment()}
-        (tmp / "metrics.json").write_text(json.dumps(_jsonable(record), indent=1))
+        (tmp / "metrics.json").write_text(json.dumps(jsonable(record), indent=1))
         out_dir.mkdir(parents=True, exist_ok=True)
         for item in tmp.iterdir():  # replace what this run writes, keep the rest (e.g. the executed notebook)
             target = out_dir / item.name

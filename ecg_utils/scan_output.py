@@ -31,6 +31,7 @@ import numpy as np
 
 from ecg_utils import plots
 from ecg_utils.errors import DataError
+from ecg_utils.pipeline import jsonable
 
 ANNOTATOR = "flag"
 STRIP_COUNT = 6
@@ -57,7 +58,7 @@ def write_scan(result, out_dir, report=True) -> Path:
     try:
         result.beats.to_csv(tmp / "beats.csv", index=False, float_format="%.6g")
         write_annotations(result, tmp)
-        (tmp / "summary.json").write_text(json.dumps(_jsonable(result.summary()), indent=1))
+        (tmp / "summary.json").write_text(json.dumps(jsonable(result.summary()), indent=1))
         if report:
             write_report(result, tmp)
         if out_dir.is_dir() and not out_dir.is_symlink():
@@ -74,18 +75,6 @@ def write_scan(result, out_dir, report=True) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def write_annotations(result, folder) -> Path:
