@@ -408,3 +408,20 @@ def test_summary_numbers_agree_with_the_table(scans, damaged, which):
     assert (s["unreadable_s"] == 0) == (which == "clean")
     assert (s["beats_scored"] < s["beats"]) == (which == "noisy")  # the beats in the noise are not scored
     json.dumps(s)  # JSON-ready
+
+
+@pytest.mark.parametrize("fs", [128, 250, 500])
+def test_other_sampling_rates_give_the_same_findings(rec119, detector, mitdb_dir, fs):
+    """Holters record at 128 to 1,000 Hz: the same ten minutes resampled find the same beats and flag the same ones."""
+    from scipy import signal as sps
+
+    x = sps.resample_poly(rec119[:, 0], fs, FS)
+    result = scan(Recording(x, float(fs), "MLII", f"r{fs}", "memory", "npy", "mV"), detector)
+    ref = read_record(mitdb_dir, "119")
+    keep = np.isin(ref.ann_symbol, ["N", "V"]) & (ref.ann_sample < N - FS)
+    samples = np.round(result.beats["sample"].to_numpy() * FS / fs).astype(int)
+    ref_match, _ = match_beats(samples, ref.ann_sample[keep], int(0.15 * FS))
+    assert (ref_match >= 0).mean() > 0.99
+    flagged = result.beats["flagged"].to_numpy()[ref_match[ref_match >= 0]]
+    is_v = ref.ann_symbol[keep][ref_match >= 0] == "V"
+    assert flagged[is_v].mean() > 0.9 and flagged[~is_v].mean() < 0.05
