@@ -1,9 +1,9 @@
-"""``python -m bench``: the detectors beside their peers (:mod:`bench.run`), then R-peak detection
-(:mod:`bench.peaks`) and the scan of unannotated recordings (:mod:`bench.scan`). Options go to :mod:`bench.run`;
-``--no-scan`` runs it alone (``--quick`` implies it)."""
+"""``python -m bench``: the detectors beside their peers (:mod:`bench.run`), then every record tested once
+(:mod:`bench.records`), R-peak detection (:mod:`bench.peaks`) and the scan of unannotated recordings
+(:mod:`bench.scan`). Options go to :mod:`bench.run`; ``--no-scan`` runs it alone (``--quick`` implies it)."""
 import sys
 
-from bench import peaks, run, scan
+from bench import peaks, records, run, scan
 
 argv = sys.argv[1:]
 if "--worker" in argv:
@@ -13,5 +13,6 @@ argv = [a for a in argv if a != "--no-scan"]
 rc = run.main(argv)
 if rc == 0 and not only_detectors:
     data = argv[argv.index("--data-dir") + 1:argv.index("--data-dir") + 2] if "--data-dir" in argv else []
-    rc = peaks.main(["--data-dir", *data] if data else []) or scan.main(["--data-dir", *data] if data else [])
+    extra = ["--data-dir", *data] if data else []
+    rc = records.main(extra) or peaks.main(extra) or scan.main(extra)
 sys.exit(rc)

@@ -143,9 +143,9 @@ def peak_rss_mib() -> float:
 def worker_24h(record, out) -> dict:
     """In a fresh process: load, scan, write; seconds per stage and peak memory."""
     t0 = time.perf_counter()
-    from ecg_utils.cli import _import_tensorflow_quietly
+    from ecg_utils.config import import_tensorflow_quietly
 
-    _import_tensorflow_quietly()
+    import_tensorflow_quietly()
     from ecg_utils.pretrained import load_detector
     from ecg_utils.scan import scan
     from ecg_utils.scan_output import write_scan

@@ -7,6 +7,7 @@ import os
 import sys
 import time
 
+from ecg_utils.config import import_tensorflow_quietly
 from ecg_utils.errors import DataError
 
 
@@ -121,25 +122,6 @@ def _figures(args):
     print(f"Wrote {path}")
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow with the C++ start-up notes it writes straight to stderr (oneDNN, absl) hidden."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (a notebook): import as is
-        import tensorflow  # noqa: F401
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="ecg-detector", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,7 +172,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command in ("scan", "train", "score"):
-            _import_tensorflow_quietly()
+            import_tensorflow_quietly()
         args.func(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,9 +19,13 @@ import time
 import warnings
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
+
+from ecg_utils.config import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from ecg_utils.beats import rr_ratios
 from ecg_utils.dataset import Beats

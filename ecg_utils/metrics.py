@@ -246,3 +246,32 @@ def scan_vs_reference(flagged_samples, detected, reference, ref_classes, fs, cla
     false = ~det_matched
     return {"detection": beat_detection(detected, reference, fs), "per_class": per_class,
             "false_beats": {"n": int(false.sum()), "flagged": int((false & is_flagged).sum())}}
+
+
+def per_record(y, scores, records, threshold, class_names=CLASS_NAMES, min_abnormal=20) -> "pd.DataFrame":
+    """One row per record: its beats, abnormal beats, ROC AUC, the share of its normal beats flagged at
+    ``threshold`` (normal FPR) and the share of each abnormal class flagged.
+
+    ROC AUC is None for a record without normal or without abnormal beats; ``reliable`` says whether the record has
+    at least ``min_abnormal`` abnormal beats (an AUC on a handful of beats says little). Unlabelled beats (-1) are
+    left out.
+    """
+    import pandas as pd
+
+    y, scores, records = np.asarray(y), np.asarray(scores, dtype=np.float64), np.asarray(records)
+    keep = y >= 0
+    y, scores, records = y[keep], scores[keep], records[keep]
+    rows = []
+    for record in sorted(set(records.tolist())):
+        mine = records == record
+        yr, sr = y[mine], scores[mine]
+        auc, _ = _ranking((yr != 0).astype(int), sr)
+        flagged = sr > threshold
+        row = {"record": record, "beats": int(mine.sum()), "abnormal": int((yr != 0).sum()), "roc_auc": auc,
+               "normal_fpr": _rate(int(flagged[yr == 0].sum()), int((yr == 0).sum()))}
+        for c, name in enumerate(class_names[1:], start=1):
+            row[f"n_{name}"] = int((yr == c).sum())
+            row[f"recall_{name}"] = _rate(int(flagged[yr == c].sum()), int((yr == c).sum()))
+        row["reliable"] = row["abnormal"] >= min_abnormal
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 
-import keras
-from keras import layers
+from ecg_utils.config import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
 
 POOLINGS = ("max", "avg", "stride")
 DECODERS = ("transpose", "upsample")

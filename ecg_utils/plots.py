@@ -414,3 +414,38 @@ def plot_beat_strips(signal, fs, beats, n=6, context_s=3.0, start=None, fig=None
         ax.set_ylabel("mV", fontsize=8)
     axes[-1].set_xlabel("seconds from the flagged beat (coloured lines: flagged beats; grey: the others)")
     return fig
+
+
+def plot_per_record(table, target_auc=None, target_fpr=None, ax=None) -> Figure:
+    """One point per record: its ROC AUC against the share of its normal beats flagged at the threshold.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`ecg_utils.metrics.per_record`'s table (or its mean over seeds): ``record``, ``roc_auc``,
+        ``normal_fpr``, ``reliable`` and, if present, ``direction`` (one colour each).
+    target_auc, target_fpr : float, optional
+        Dashed lines: the AUC a record should reach, the normal FPR it should stay under.
+    """
+    fig = _figure(None, ax, figsize=(8, 5), layout="constrained")
+    ax = ax or fig.add_subplot()
+    t = table[table["roc_auc"].notna()]
+    groups = t.groupby("direction") if "direction" in t else [("records", t)]
+    for i, (name, g) in enumerate(groups):
+        color = f"C{i}"
+        solid = g[g["reliable"]]
+        ax.scatter(100 * solid["normal_fpr"], solid["roc_auc"], color=color, s=28, label=f"{name}", zorder=3)
+        faint = g[~g["reliable"]]
+        ax.scatter(100 * faint["normal_fpr"], faint["roc_auc"], facecolors="none", edgecolors=color, s=28, zorder=3,
+                   label=f"{name}: < 20 abnormal beats" if len(faint) else None)
+        for _, r in g.iterrows():
+            ax.annotate(str(r["record"]), (100 * r["normal_fpr"], r["roc_auc"]), fontsize=7, xytext=(3, 2),
+                        textcoords="offset points", color=color)
+    if target_auc is not None:
+        ax.axhline(target_auc, color="k", ls="--", lw=0.8)
+    if target_fpr is not None:
+        ax.axvline(100 * target_fpr, color="k", ls="--", lw=0.8)
+    ax.set(xlabel="normal beats flagged at the threshold (%)", ylabel="ROC AUC (normal vs abnormal beats)",
+           title="One point per record (tested by a model that never saw that patient)")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig

@@ -46,16 +46,22 @@ class Split:
                 f"{i['description']}")
 
 
-def split_interpatient(beats: Beats, validation_records=None, n_validation_records=4, seed=0) -> Split:
+def split_interpatient(beats: Beats, validation_records=None, n_validation_records=4, seed=0, reverse=False) -> Split:
     """de Chazal's inter-patient split: train on DS1 normals, test on DS2; paced records excluded.
 
     Validation normals come from whole DS1 records held out of training (``validation_records``, or
     ``n_validation_records`` drawn with ``seed``), so the threshold is set on patients the model
     has not seen, as the test patients will be. Abnormal beats of DS1 are not used.
+
+    ``reverse=True`` swaps the sides (DS2 normals -> DS1): with both directions every record is tested once by
+    a model that never saw its patient (the every-record protocol of ``python -m bench.records``). DS1 is where
+    designs are chosen, so the reverse direction evaluates, it does not choose.
     """
     present = set(beats.records())
     ds1 = [r for r in DS1 if r in present]
     ds2 = [r for r in DS2 if r in present]
+    if reverse:
+        ds1, ds2 = ds2, ds1
     if not ds1 or not ds2:
         raise DataError(f"interpatient split needs records of both DS1 and DS2; present: {sorted(present)}")
     if validation_records is None:
@@ -65,7 +71,8 @@ def split_interpatient(beats: Beats, validation_records=None, n_validation_recor
     validation_records = [str(r) for r in validation_records]
     stray = set(validation_records) - set(ds1)
     if stray:
-        raise DataError(f"validation records {sorted(stray)} are not DS1 records present here")
+        raise DataError(f"validation records {sorted(stray)} are not {'DS2' if reverse else 'DS1'} (training side) "
+                        "records present here")
     train_records = [r for r in ds1 if r not in validation_records]
     normal = beats.is_normal
     train = beats[np.isin(beats.record, train_records) & normal]
@@ -77,7 +84,7 @@ def split_interpatient(beats: Beats, validation_records=None, n_validation_recor
         train, validation = beats[idx[:cut]], beats[idx[cut:]]
     test = beats[np.isin(beats.record, ds2)]
     info = {
-        "name": "interpatient",
+        "name": "interpatient" + (" (reversed: DS2 -> DS1)" if reverse else ""),
         "patients_mixed": False,
         "train_records": train_records,
         "validation_records": validation_records,
@@ -85,8 +92,9 @@ def split_interpatient(beats: Beats, validation_records=None, n_validation_recor
         "missing_records": sorted((set(DS1) | set(DS2)) - present),
         "excluded_records": sorted(present - set(DS1) - set(DS2)),
         "seed": seed,
-        "description": ("de Chazal DS1 -> DS2: the model and threshold see DS1 patients only; "
-                        "paced records 102, 104, 107, 217 excluded."),
+        "description": (("de Chazal's sides swapped, DS2 -> DS1: the model and threshold see DS2 patients only; "
+                         if reverse else "de Chazal DS1 -> DS2: the model and threshold see DS1 patients only; ")
+                        + "paced records 102, 104, 107, 217 excluded."),
     }
     return Split(train, validation, test, info)
 

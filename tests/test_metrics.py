@@ -77,3 +77,16 @@ def test_report_lists_every_class_and_the_figures(m):
     assert rows["F"][1:] == ["0", "0", "-", "-", "-", "-"]
     assert rows["abnormal"][1:4] == ["3", "2", "0.667"]
     assert "ROC AUC 0.556" in text and "normal FPR 0.333" in text
+
+
+def test_per_record_rows_auc_fpr_and_reliability():
+    from ecg_utils.metrics import per_record
+
+    y = [0, 0, 1, 2, 0, 2, -1]
+    scores = [0.1, 0.6, 0.9, 0.8, 0.3, 0.1, 5.0]
+    t = per_record(y, scores, ["a", "a", "a", "a", "b", "b", "b"], threshold=0.5, min_abnormal=2).set_index("record")
+    assert t.loc["a", "roc_auc"] == 1.0 and t.loc["b", "roc_auc"] == 0.0
+    assert t.loc["a", "normal_fpr"] == 0.5 and t.loc["b", "normal_fpr"] == 0.0
+    assert t.loc["b", "beats"] == 2  # the unlabelled beat is left out
+    assert bool(t.loc["a", "reliable"]) and not bool(t.loc["b", "reliable"])
+    assert t.loc["a", "recall_S"] == 1.0 and t.loc["b", "recall_V"] == 0.0

@@ -55,3 +55,16 @@ def test_development_split_stays_inside_ds1(beats):
     train, val, test = set(s.train.records()), set(s.validation.records()), set(s.test.records())
     assert train and val and test and not (train & val) and not (train & test) and not (val & test)
     assert train | val | test <= set(DS1)
+
+
+def test_the_reversed_interpatient_split_tests_ds1_with_a_model_of_ds2():
+    from ecg_utils.dataset import Beats
+    from ecg_utils.splits import DS1, DS2, split_interpatient
+
+    records = DS1[:5] + DS2[:5]
+    beats = Beats.from_arrays(np.zeros((40, 4)), [0, 1, 0, 2] * 10, record=np.repeat(records, 4))
+    forward, reverse = split_interpatient(beats, seed=0), split_interpatient(beats, seed=0, reverse=True)
+    assert set(forward.test.records()) == set(DS2[:5]) and set(reverse.test.records()) == set(DS1[:5])
+    assert set(reverse.train.records()) | set(reverse.validation.records()) <= set(DS2[:5])
+    assert not set(reverse.validation.records()) & set(reverse.train.records())
+    assert reverse.train.is_normal.all() and "DS2 -> DS1" in reverse.info["name"]
