@@ -275,3 +275,32 @@ def per_record(y, scores, records, threshold, class_names=CLASS_NAMES, min_abnor
         row["reliable"] = row["abnormal"] >= min_abnormal
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def ec57_ectopic(y, shape, rhythm, threshold) -> dict:
+    """EC57's ventricular (VEB) and supraventricular (SVEB) ectopic beat figures from the *reason* of each flag.
+
+    An anomaly detector does not classify, but its two kinds of evidence point at the two kinds of ectopic beat: a
+    flagged beat whose shape part carries at least half the threshold (:func:`ecg_utils.scan.reasons`: "unusual
+    shape", alone or with "premature") counts as a VEB, a flagged beat that is only premature as an SVEB, every
+    other beat as N. Counting follows the AAMI convention as de Chazal et al. (2004) apply it: a fusion (F) beat
+    called VEB is not a false positive, and Q beats are left out.
+
+    Returns
+    -------
+    dict
+        ``VEB`` and ``SVEB``: ``tp``, ``fn``, ``fp``, ``se`` (sensitivity) and ``ppv`` (positive predictivity).
+    """
+    y = np.asarray(y)
+    shape, rhythm = np.asarray(shape, dtype=float), np.asarray(rhythm, dtype=float)
+    flagged = (shape + rhythm) > threshold
+    called_v = flagged & (shape >= threshold / 2)
+    called_s = flagged & ~called_v & (rhythm >= threshold / 2)
+    keep = (y >= 0) & (y != 4)
+    out = {}
+    for name, label, called, forgiven in (("VEB", 2, called_v, y == 3), ("SVEB", 1, called_s, np.zeros_like(keep))):
+        tp = int((keep & (y == label) & called).sum())
+        fn = int((keep & (y == label) & ~called).sum())
+        fp = int((keep & (y != label) & called & ~forgiven).sum())
+        out[name] = {"tp": tp, "fn": fn, "fp": fp, "se": _rate(tp, tp + fn), "ppv": _rate(tp, tp + fp)}
+    return out

@@ -90,3 +90,18 @@ def test_per_record_rows_auc_fpr_and_reliability():
     assert t.loc["b", "beats"] == 2  # the unlabelled beat is left out
     assert bool(t.loc["a", "reliable"]) and not bool(t.loc["b", "reliable"])
     assert t.loc["a", "recall_S"] == 1.0 and t.loc["b", "recall_V"] == 0.0
+
+
+def test_ec57_ectopic_counts_by_the_reason_of_each_flag():
+    from ecg_utils.metrics import ec57_ectopic
+
+    #        N    N    S    S    V    V    F    Q
+    y = [0, 0, 1, 1, 2, 2, 3, 4]
+    shape = [9, 1, 1, 6, 9, 1, 9, 9]   # threshold 8: half is 4
+    rhythm = [0, 1, 9, 6, 0, 1, 0, 0]
+    m = ec57_ectopic(y, shape, rhythm, threshold=8.0)
+    # VEB called: beats 0 (N, a false positive), 3 (S, shape part 6 >= 4), 4 (V), 6 (F: forgiven), 7 (Q: left out)
+    assert (m["VEB"]["tp"], m["VEB"]["fn"], m["VEB"]["fp"]) == (1, 1, 2)
+    # SVEB called: beat 2 only (premature alone); beat 3 was called VEB
+    assert (m["SVEB"]["tp"], m["SVEB"]["fn"], m["SVEB"]["fp"]) == (1, 1, 0)
+    assert m["SVEB"]["ppv"] == 1.0 and m["VEB"]["se"] == 0.5
