@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import shlex
 import sys
@@ -27,8 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.run import DEFAULT_OUT, environment, write_atomic
-from ecg_utils.pipeline import json_default
+from bench.run import DEFAULT_OUT, environment, write_results
 
 VENTRICULAR = ("V", "E")
 VF_EPISODES = ("(VF",)  # "(VFL" (flutter) and "(VF" (fibrillation)
@@ -178,9 +176,7 @@ def main(argv=None) -> int:
               "date": datetime.datetime.now().isoformat(timespec="seconds"), "environment": environment(),
               "records": records, **run(folder, records, args.methods, args.workers)}
     out = Path(args.out)
-    write_atomic(out / "peaks.json", json.dumps(result, indent=1, default=json_default))
-    write_atomic(out / "peaks.md", markdown(result))
-    print(markdown(result))
+    write_results(out, "peaks", result, markdown(result))
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import shlex
 import sys
 import time
@@ -26,8 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.run import DEFAULT_EPOCHS, DEFAULT_OUT, environment, write_atomic
-from ecg_utils.pipeline import json_default
+from bench.run import DEFAULT_EPOCHS, DEFAULT_OUT, environment, write_results
 
 DIRECTIONS = {False: "DS1 -> DS2", True: "DS2 -> DS1"}
 #: The targets of issue 11, drawn on the figure and checked in the table.
@@ -161,9 +159,7 @@ def main(argv=None) -> int:
     tmp = out / "records.png.tmp.png"
     fig.savefig(tmp, dpi=110)
     tmp.replace(out / "records.png")
-    write_atomic(out / "records.json", json.dumps(result, indent=1, default=json_default))
-    write_atomic(out / "records.md", markdown(result))
-    print(markdown(result))
+    write_results(out, "records", result, markdown(result))
     return 0
 
 

@@ -198,6 +198,15 @@ def write_atomic(path, text) -> Path:
     return path
 
 
+def write_results(out, name, result, text) -> None:
+    """Write ``<name>.json`` (every number) and ``<name>.md`` (``text``) into ``out``, each whole or not at all,
+    and print the markdown."""
+    out = Path(out)
+    write_atomic(out / f"{name}.json", json.dumps(result, indent=1, default=json_default))
+    write_atomic(out / f"{name}.md", text)
+    print(text)
+
+
 def run_job(job, workdir) -> dict:
     """Fit + score one detector in a fresh Python process; returns what :func:`worker` wrote."""
     name = f"{job['split']}-{job['detector']}-seed{job['seed']}"

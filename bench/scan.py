@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.run import DEFAULT_EPOCHS, DEFAULT_OUT, ROOT, environment, write_atomic
+from bench.run import DEFAULT_EPOCHS, DEFAULT_OUT, ROOT, environment, write_atomic, write_results
 from ecg_utils.pipeline import json_default
 
 HOURS = 24
@@ -255,9 +255,7 @@ def main(argv=None) -> int:
         result["day"] = day(folder)
     result["wall_seconds"] = time.perf_counter() - t0
     out = Path(args.out)
-    write_atomic(out / "scan.json", json.dumps(result, indent=1, default=json_default))
-    write_atomic(out / "scan.md", markdown(result))
-    print(markdown(result))
+    write_results(out, "scan", result, markdown(result))
     return 0
 
 

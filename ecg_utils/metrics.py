@@ -248,13 +248,13 @@ def scan_vs_reference(flagged_samples, detected, reference, ref_classes, fs, cla
             "false_beats": {"n": int(false.sum()), "flagged": int((false & is_flagged).sum())}}
 
 
-def per_record(y, scores, records, threshold, class_names=CLASS_NAMES, min_abnormal=20) -> "pd.DataFrame":
+def per_record(y, scores, records, threshold, class_names=CLASS_NAMES, min_abnormal=20):
     """One row per record: its beats, abnormal beats, ROC AUC, the share of its normal beats flagged at
     ``threshold`` (normal FPR) and the share of each abnormal class flagged.
 
     ROC AUC is None for a record without normal or without abnormal beats; ``reliable`` says whether the record has
     at least ``min_abnormal`` abnormal beats (an AUC on a handful of beats says little). Unlabelled beats (-1) are
-    left out.
+    left out. Returns a DataFrame.
     """
     import pandas as pd
 
