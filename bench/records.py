@@ -154,7 +154,8 @@ def main(argv=None) -> int:
     result["wall_seconds"] = time.perf_counter() - t0
     out = Path(args.out)
     table = per_record_table(result)
-    fig = plots.plot_per_record(table, target_auc=TARGET_AUC, target_fpr=TARGET_FPR)
+    fig = plots.plot_per_record(table, target_auc=TARGET_AUC, target_fpr=TARGET_FPR,
+                                title="One point per record (tested by a model that never saw that patient)")
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "records.png.tmp.png"
     fig.savefig(tmp, dpi=110)

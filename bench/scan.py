@@ -43,7 +43,7 @@ def scan_split(detector, data_dir, records) -> dict:
     """Scan each record with ``detector``; label the scanned beats by the reference; one evaluation over all."""
     from ecg_utils.beats import label_peaks
     from ecg_utils.data import read_record
-    from ecg_utils.metrics import evaluate
+    from ecg_utils.metrics import beat_detection, evaluate
     from ecg_utils.scan import scan
 
     ys, scores, lost, n_ref, per_record = [], [], 0, 0, {}
@@ -57,7 +57,7 @@ def scan_split(detector, data_dir, records) -> dict:
         y = label_peaks(b["sample"].to_numpy(), samples, classes, ref.fs)
         ys.append(y[scored])
         scores.append(b["score"].to_numpy()[scored])
-        lost += len(samples) - len(_matched(b["sample"].to_numpy()[scored], samples, ref.fs))
+        lost += beat_detection(b["sample"].to_numpy()[scored], samples, ref.fs)["fn"]
         n_ref += len(samples)
         per_record[name] = {"beats": len(b), "flagged": int(b["flagged"].sum()),
                             "unreadable_s": float(result.summary()["unreadable_s"])}
@@ -65,14 +65,6 @@ def scan_split(detector, data_dir, records) -> dict:
     metrics = evaluate(y, s, detector.threshold_)
     return {"metrics": metrics, "reference_beats": n_ref, "reference_beats_not_scored": lost,
             "records": per_record, "seconds": time.perf_counter() - t0}
-
-
-def _matched(detected, reference, fs):
-    """Indices of the reference beats matched by ``detected`` (EC57, 150 ms)."""
-    from ecg_utils.metrics import match_beats
-
-    ref_match, _ = match_beats(detected, reference, int(round(0.15 * fs)))
-    return np.flatnonzero(ref_match >= 0)
 
 
 def quality(data_dir, seeds, epochs) -> dict:

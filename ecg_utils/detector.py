@@ -457,7 +457,7 @@ class AutoencoderDetector:
             levels = np.linspace(0.0, 1.0, 1001)
             self.reference_ = {"n": len(validation), "shape": np.quantile(errors, levels).tolist(),
                                "rhythm": np.quantile(val_inputs["prematurity"], levels).tolist()}
-        self.validation_scores_ = self._fuse(errors, val_inputs)
+        self.validation_scores_ = self._fuse(errors, val_inputs)["score"]
         self.threshold_ = self.threshold_from(self.validation_scores_)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -511,15 +511,18 @@ class AutoencoderDetector:
                     + self.rr_weight * np.concatenate([p[1] for p in parts]).astype(np.float64))
         return np.concatenate(parts).astype(np.float64)
 
-    def _fuse(self, errors, inputs: dict) -> np.ndarray:
-        """The score from the errors: themselves, or with ``rhythm`` fused with prematurity (``reference_``)."""
+    def _fuse(self, errors, inputs: dict) -> dict:
+        """The score and its parts from the errors: the errors themselves, or with ``rhythm`` each evidence as
+        ``-log`` of its tail probability among the validation normals (``reference_``), summed."""
         if not self.rhythm:
-            return errors
+            return {"score": errors, "shape": errors, "rhythm": np.zeros_like(errors)}
         ref = self.reference_
-        return _surprise(errors, ref["shape"], ref["n"]) + _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
+        shape = _surprise(errors, ref["shape"], ref["n"])
+        rhythm = _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
+        return {"score": shape + rhythm, "shape": shape, "rhythm": rhythm}
 
     def _score(self, inputs: dict) -> np.ndarray:
-        return self._fuse(self._errors(inputs), inputs)
+        return self._fuse(self._errors(inputs), inputs)["score"]
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each beat: its reconstruction MAE in standardised units (higher = more anomalous).
@@ -548,13 +551,7 @@ class AutoencoderDetector:
         """
         self._check_fitted()
         inputs = self._inputs(self._validate(X, "X"))
-        errors = self._errors(inputs)
-        if not self.rhythm:
-            return {"score": errors, "shape": errors, "rhythm": np.zeros_like(errors)}
-        ref = self.reference_
-        shape = _surprise(errors, ref["shape"], ref["n"])
-        rhythm = _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
-        return {"score": shape + rhythm, "shape": shape, "rhythm": rhythm}
+        return self._fuse(self._errors(inputs), inputs)
 
     def predict(self, X) -> np.ndarray:
         """1 for beats scored above ``threshold_`` (anomalies), else 0."""

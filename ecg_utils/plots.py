@@ -416,7 +416,7 @@ def plot_beat_strips(signal, fs, beats, n=6, context_s=3.0, start=None, fig=None
     return fig
 
 
-def plot_per_record(table, target_auc=None, target_fpr=None, ax=None) -> Figure:
+def plot_per_record(table, target_auc=None, target_fpr=None, title="One point per test record", ax=None) -> Figure:
     """One point per record: its ROC AUC against the share of its normal beats flagged at the threshold.
 
     Parameters
@@ -426,6 +426,8 @@ def plot_per_record(table, target_auc=None, target_fpr=None, ax=None) -> Figure:
         ``normal_fpr``, ``reliable`` and, if present, ``direction`` (one colour each).
     target_auc, target_fpr : float, optional
         Dashed lines: the AUC a record should reach, the normal FPR it should stay under.
+    title : str
+        Say whether the records' patients were seen in training (a random split mixes them).
     """
     fig = _figure(None, ax, figsize=(8, 5), layout="constrained")
     ax = ax or fig.add_subplot()
@@ -446,6 +448,6 @@ def plot_per_record(table, target_auc=None, target_fpr=None, ax=None) -> Figure:
     if target_fpr is not None:
         ax.axvline(100 * target_fpr, color="k", ls="--", lw=0.8)
     ax.set(xlabel="normal beats flagged at the threshold (%)", ylabel="ROC AUC (normal vs abnormal beats)",
-           title="One point per record (tested by a model that never saw that patient)")
+           title=title)
     ax.legend(fontsize=8, loc="lower right")
     return fig

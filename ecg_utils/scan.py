@@ -22,7 +22,7 @@ from ecg_utils.beats import add_templates, beats_from_peaks
 from ecg_utils.errors import DataError
 from ecg_utils.peaks import find_peaks, qrs_band
 from ecg_utils.quality import unreadable_mask, unreadable_stretches
-from ecg_utils.recording import Recording, read_recording
+from ecg_utils.recording import MAX_FS, MIN_FS, Recording, read_recording
 
 #: Fewest readable beats a scan needs: a patient's template is the median of the 101 nearest regular beats.
 MIN_BEATS = 101
@@ -147,6 +147,8 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     t0 = time.perf_counter()
     rec = source if isinstance(source, Recording) else read_recording(source, lead=lead, fs=fs, units=units,
                                                                       column=column)
+    if isinstance(source, Recording):  # built by hand: check what read_recording would have
+        _check_recording(rec)
     timings["read"] = time.perf_counter() - t0
     _log(verbose, f"{rec.name}: {rec.duration_s / 60:.1f} min of lead {rec.lead} at {rec.fs:g} Hz read from "
                   f"{rec.path} ({timings['read']:.1f} s)")
@@ -189,11 +191,22 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     t0 = time.perf_counter()
     parts = det.score_parts(beats)
     timings["score"] = time.perf_counter() - t0
-    table = _table(rec, peaks, readable, beats, parts, det.threshold_, stretches)
+    table = _table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches)
     timings["total"] = time.perf_counter() - t_all
     _log(verbose, f"  scored {len(beats):,} beats ({timings['beats']:.1f} s to cut them, {timings['score']:.1f} s to "
                   f"score): {int(table.flagged.sum()):,} flagged above the threshold {det.threshold_:.3g}")
     return Scan(rec, table, stretches, float(det.threshold_), det_name, timings, stats)
+
+
+def _check_recording(rec):
+    signal = np.asarray(rec.signal)
+    if signal.ndim != 1 or signal.size == 0:
+        raise DataError(f"{rec.path}: the signal must be one lead (a 1-D array), got shape {signal.shape}")
+    if not np.isfinite(signal).all():
+        raise DataError(f"{rec.path}: {int((~np.isfinite(signal)).sum())} samples are NaN or infinite; read the "
+                        "file with read_recording, which fills gaps, or fill them first")
+    if not (np.isfinite(rec.fs) and MIN_FS <= rec.fs <= MAX_FS):
+        raise DataError(f"{rec.path}: sampling rate {rec.fs} Hz is outside {MIN_FS:g}-{MAX_FS:g} Hz")
 
 
 def _check_scannable(det, name):
@@ -204,20 +217,14 @@ def _check_scannable(det, name):
         raise DataError(f"{name}: the detector was trained on {det.representation_!r} beats, which a scan cannot cut")
 
 
-def _table(rec, peaks, readable, beats, parts, threshold, stretches) -> pd.DataFrame:
-    """The per-beat table: every detected peak, scored where readable and far enough from the ends."""
+def _table(rec, peaks, readable, segment, beats, parts, threshold, stretches) -> pd.DataFrame:
+    """The per-beat table: every detected peak, scored where readable and far enough from the ends to be cut."""
     from ecg_utils.beats import rr_intervals
 
     n = len(peaks)
+    scored = readable & np.isin(peaks, beats.sample)  # the cut beats, in peak order as the scores are
     rr = np.full((n, 3), np.nan)
-    scored = np.zeros(n, dtype=bool)
-    idx = np.flatnonzero(readable)
-    pos = {int(s): i for i, s in enumerate(beats.sample)}
-    rows = np.array([pos.get(int(p), -1) for p in peaks[idx]])
-    cut = rows >= 0
-    scored[idx[cut]] = True
-    rr[idx] = rr_intervals(peaks[readable], rec.fs, segments=np.searchsorted(
-        np.sort(stretches["start"].to_numpy()), peaks[readable], side="right"))
+    rr[readable] = rr_intervals(peaks[readable], rec.fs, segments=segment)
     table = pd.DataFrame({"beat": np.arange(n), "sample": peaks, "time_s": peaks / rec.fs,
                           "rr_prev_s": rr[:, 0], "rr_next_s": rr[:, 1], "rr_local_s": rr[:, 2]})
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -225,7 +232,7 @@ def _table(rec, peaks, readable, beats, parts, threshold, stretches) -> pd.DataF
     table["readable"] = readable
     for name in ("score", "shape", "rhythm"):
         col = np.full(n, np.nan)
-        col[idx[cut]] = parts[name][rows[cut]]
+        col[scored] = parts[name]
         table[name] = col
     flagged = scored & (table["score"].to_numpy() > threshold)
     table["flagged"] = flagged

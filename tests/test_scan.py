@@ -425,3 +425,14 @@ def test_other_sampling_rates_give_the_same_findings(rec119, detector, mitdb_dir
     flagged = result.beats["flagged"].to_numpy()[ref_match[ref_match >= 0]]
     is_v = ref.ann_symbol[keep][ref_match >= 0] == "V"
     assert flagged[is_v].mean() > 0.9 and flagged[~is_v].mean() < 0.05
+
+
+def test_a_recording_built_by_hand_is_checked(detector):
+    x = np.sin(np.arange(FS * 60) / 10.0)
+    x[100] = np.nan
+    with pytest.raises(DataError, match="1 samples are NaN"):
+        scan(Recording(x, float(FS), "II", "hand", "memory", "npy", "mV"), detector)
+    with pytest.raises(DataError, match="one lead"):
+        scan(Recording(np.zeros((FS * 60, 2)), float(FS), "II", "hand", "memory", "npy", "mV"), detector)
+    with pytest.raises(DataError, match="sampling rate 50.0 Hz"):
+        scan(Recording(np.zeros(FS * 60), 50.0, "II", "hand", "memory", "npy", "mV"), detector)
