@@ -200,3 +200,23 @@ def test_rr_ratios_mark_premature_beats(mitdb_dir):
     assert r.shape == (len(b), 2) and np.isfinite(r).all()
     # V beats come early: their previous interval is shorter than the local mean
     assert np.median(r[b.y == 2, 0]) < np.median(r[b.y == 0, 0]) - 0.1
+
+
+@pytest.mark.parametrize("n, width", [(500, 101), (500, 100), (30, 30), (7, 7), (3, 2), (1, 1)])
+def test_running_median_is_scipys_median_filter(n, width):
+    from scipy.ndimage import median_filter
+
+    from ecg_utils.beats import running_median
+
+    X = np.random.default_rng(n + width).normal(size=(n, 5)).astype(np.float32)
+    assert np.array_equal(running_median(X, width), median_filter(X, size=(width, 1), mode="nearest"))
+
+
+def test_zero_phase_in_pieces_matches_one_call():
+    from scipy import signal as sps
+
+    from ecg_utils.beats import zero_phase
+
+    x = np.random.default_rng(0).normal(size=360 * 1500)  # 25 min: three pieces
+    sos = sps.butter(2, (0.5, 40.0), btype="bandpass", fs=360, output="sos")
+    assert np.abs(zero_phase(sos, x, 360.0) - sps.sosfiltfilt(sos, x)).max() < 1e-6
