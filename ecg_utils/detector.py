@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ecg_utils.config import import_tensorflow_quietly
 
@@ -27,13 +28,17 @@ import_tensorflow_quietly()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from ecg_utils.beats import rr_ratios
 from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
 from ecg_utils.model import build_autoencoder
+from ecg_utils.rhythm import prematurity
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 THRESHOLD_RULES = ("mean_std", "percentile", "fpr")
+NORMALIZE = (None, "recording")
+#: With ``normalize="recording"``, a recording with fewer beats than this in one call is scaled by the validation
+#: normals' median error instead of its own (a median of a handful of beats says little).
+MIN_RECORDING_BEATS = 50
 MODEL_FILE = "model.keras"
 META_FILE = "detector.json"
 FORMAT = "ecg-detector/autoencoder-detector"
@@ -204,11 +209,18 @@ class AutoencoderDetector:
         a normal beat's *deviation from its own patient* looks like rather than everybody's normal shape.
         Reconstructions are returned with the template added back.
     rhythm : bool
-        Fuse the reconstruction error with how premature the beat is (``-log(previous RR / local mean RR)``,
-        :func:`ecg_utils.beats.rr_ratios`). Each of the two is turned into a tail probability under its own
+        Fuse the reconstruction error with how premature the beat is for the local rhythm
+        (:func:`ecg_utils.rhythm.prematurity`: ``-log(previous RR / local mean RR)``, no timing evidence where the
+        rhythm itself is irregular, as in atrial fibrillation). Each of the two is turned into a tail probability under its own
         distribution on the validation normals (stored as ``reference_``, 1,001 quantiles each), and the score is
         ``-log p_shape - log p_rhythm`` (Fisher's combination): no abnormal label is involved. Beats more
         extreme than every validation beat keep their order through a linear tail.
+    normalize : {None, "recording"}
+        ``"recording"``: each beat's reconstruction error is divided by the median error of its recording's beats
+        (those passed in the same call; no labels), so that a patient the model fits worse overall, whose every
+        beat reconstructs a little worse, is judged against itself and not flooded with flags. The threshold and
+        the reference distributions are learned on validation normals scaled the same way. Recordings with fewer
+        than :data:`MIN_RECORDING_BEATS` beats in a call are scaled by the validation normals' median instead.
     predict_batch_size : int
         Beats per forward pass when scoring: large batches amortise TensorFlow's per-call cost (32,768
         beats of 100 samples hold about 200 MB per layer activation).
@@ -240,7 +252,8 @@ class AutoencoderDetector:
                  learning_rate=1e-3, optimizer="adam", patience=5, threshold_rule="mean_std", threshold_k=2.0,
                  threshold_q=99.0, threshold_fpr=0.01, standardize=True, augment=False, aug_noise_std=0.05,
                  aug_scale_range=(0.9, 1.1), aug_max_shift=3, aug_wander_amp=0.1, rr_features=False,
-                 rr_weight=1.0, context=None, rhythm=False, predict_batch_size=32768, seed=0, verbose=0):
+                 rr_weight=1.0, context=None, rhythm=False, normalize=None, predict_batch_size=32768, seed=0,
+                 verbose=0):
         self.channels = channels
         self.kernel_size = kernel_size
         self.latent_dim = latent_dim
@@ -268,6 +281,7 @@ class AutoencoderDetector:
         self.rr_weight = rr_weight
         self.context = context
         self.rhythm = rhythm
+        self.normalize = normalize
         self.predict_batch_size = predict_batch_size
         self.seed = seed
         self.verbose = verbose
@@ -299,6 +313,8 @@ class AutoencoderDetector:
             raise ValueError(f"threshold_q must be in [0, 100], got {self.threshold_q}")
         if self.context not in (None, "template"):
             raise ValueError(f"context must be None or 'template', got {self.context!r}")
+        if self.normalize not in NORMALIZE:
+            raise ValueError(f"normalize must be None or 'recording', got {self.normalize!r}")
 
     # -- input -----------------------------------------------------------------------------------------
     def _validate(self, data, role, normal_only=False) -> Beats:
@@ -325,8 +341,9 @@ class AutoencoderDetector:
         if self.context == "template" and data.template is None:
             raise DataError(f"{name}: context='template' needs each beat's patient template; build the beats with "
                             "a template width (load_split(template_width=...) or beats.add_templates)")
-        if self.rhythm:
-            rr_ratios(data)  # raises DataError for beats without RR intervals
+        if self.rhythm and np.isnan(data.rr[:, 2]).all():
+            raise DataError(f"{name}: these beats carry no RR intervals (Kaggle CSV rows); rhythm=True needs beats "
+                            "cut from a recording")
         if self.rr_features and not np.isfinite(data.rr[:, 2]).all():
             bad = int((~np.isfinite(data.rr[:, 2])).sum())
             raise DataError(f"{name}: {bad} beat(s) have no RR intervals (NaN), needed by rr_features=True")
@@ -338,7 +355,9 @@ class AutoencoderDetector:
         X = beats.X - beats.template if self.context == "template" else beats.X
         inputs = {"beat": ((X - sc["mean"]) / sc["std"]).astype(np.float32)}
         if self.rhythm:
-            inputs["prematurity"] = -rr_ratios(beats)[:, 0].astype(np.float64)
+            inputs["prematurity"] = prematurity(beats)
+        if self.normalize == "recording":
+            inputs["record"] = beats.record
         if self.rr_features:
             inputs["features"] = ((_rr_filled(beats) - np.asarray(sc["rr_mean"])) / np.asarray(sc["rr_std"])).astype(np.float32)
         return inputs
@@ -453,11 +472,14 @@ class AutoencoderDetector:
 
         self.reference_ = None
         errors = self._errors(val_inputs)
+        if self.normalize == "recording":
+            self.scaler_["error_median"] = float(np.median(errors))
+            errors = self._relative(errors, val_inputs)
         if self.rhythm:
             levels = np.linspace(0.0, 1.0, 1001)
             self.reference_ = {"n": len(validation), "shape": np.quantile(errors, levels).tolist(),
                                "rhythm": np.quantile(val_inputs["prematurity"], levels).tolist()}
-        self.validation_scores_ = self._fuse(errors, val_inputs)["score"]
+        self.validation_scores_ = self._combine(errors, val_inputs)["score"]
         self.threshold_ = self.threshold_from(self.validation_scores_)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -511,9 +533,24 @@ class AutoencoderDetector:
                     + self.rr_weight * np.concatenate([p[1] for p in parts]).astype(np.float64))
         return np.concatenate(parts).astype(np.float64)
 
+    def _relative(self, errors, inputs: dict) -> np.ndarray:
+        """``normalize="recording"``: each error over the median error of its recording's beats in ``inputs``."""
+        out = np.asarray(errors, dtype=np.float64).copy()
+        groups = pd.Series(out).groupby(inputs["record"])
+        median, size = groups.transform("median").to_numpy(), groups.transform("size").to_numpy()
+        median = np.where(size >= MIN_RECORDING_BEATS, median, self.scaler_["error_median"])
+        return out / np.maximum(median, 1e-12)
+
     def _fuse(self, errors, inputs: dict) -> dict:
-        """The score and its parts from the errors: the errors themselves, or with ``rhythm`` each evidence as
-        ``-log`` of its tail probability among the validation normals (``reference_``), summed."""
+        """The score and its parts from the raw reconstruction errors (scaled per recording first with
+        ``normalize``)."""
+        if self.normalize == "recording":
+            errors = self._relative(errors, inputs)
+        return self._combine(errors, inputs)
+
+    def _combine(self, errors, inputs: dict) -> dict:
+        """The score and its parts: the errors themselves, or with ``rhythm`` each evidence as ``-log`` of its tail
+        probability among the validation normals (``reference_``), summed."""
         if not self.rhythm:
             return {"score": errors, "shape": errors, "rhythm": np.zeros_like(errors)}
         ref = self.reference_
@@ -646,6 +683,9 @@ class AutoencoderDetector:
                 isinstance(s, (int, float)) and np.isfinite(s) and s > 0 for s in stds) or \
                 (det.rr_features and len(scaler.get("rr_mean", [])) != 3):
             raise DataError(f"{meta_path}: scaler {scaler} is not a valid standardisation for this detector")
+        median = scaler.get("error_median")
+        if det.normalize == "recording" and not (isinstance(median, (int, float)) and np.isfinite(median) and median > 0):
+            raise DataError(f"{meta_path}: normalize='recording' but the scaler holds no valid 'error_median' ({median!r})")
         try:
             model = keras.models.load_model(model_path, safe_mode=True, compile=False)
         except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file

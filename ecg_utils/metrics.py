@@ -304,3 +304,54 @@ def ec57_ectopic(y, shape, rhythm, threshold) -> dict:
         fp = int((keep & (y != label) & called & ~forgiven).sum())
         out[name] = {"tp": tp, "fn": fn, "fp": fp, "se": _rate(tp, tp + fn), "ppv": _rate(tp, tp + fp)}
     return out
+
+
+def _merge(intervals) -> list:
+    """Sorted, non-overlapping (start, end) intervals; touching ones joined."""
+    out = []
+    for a, b in sorted((int(a), int(b)) for a, b in intervals):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [tuple(x) for x in out]
+
+
+def _overlap(a, intervals) -> int:
+    return sum(max(0, min(a[1], b[1]) - max(a[0], b[0])) for b in intervals)
+
+
+def episode_detection(detected, reference, min_cover=0.5) -> dict:
+    """How well detected rhythm stretches match reference episodes (for example atrial fibrillation), as EC57 asks.
+
+    Parameters
+    ----------
+    detected, reference : dict of record -> list of (start, end)
+        Stretches in samples, per record; each side is merged first (touching or overlapping stretches are one).
+    min_cover : float
+        A reference episode counts as found when the detected stretches cover at least this share of it; a
+        detected stretch counts as true when reference episodes cover at least this share of it.
+
+    Returns
+    -------
+    dict
+        ``episode_se`` and ``episode_ppv`` (found reference episodes / all; true detected stretches / all), with
+        their counts; ``duration_se`` and ``duration_ppv`` (the overlapping time over the reference's and the
+        detector's total time), with the sample counts. A rate without anything to count is None.
+    """
+    found = n_ref = true = n_det = overlap = ref_len = det_len = 0
+    for record in set(detected) | set(reference):
+        det, ref = _merge(detected.get(record, [])), _merge(reference.get(record, []))
+        for r in ref:
+            n_ref += 1
+            ref_len += r[1] - r[0]
+            found += _overlap(r, det) >= min_cover * (r[1] - r[0])
+        for d in det:
+            n_det += 1
+            det_len += d[1] - d[0]
+            true += _overlap(d, ref) >= min_cover * (d[1] - d[0])
+        overlap += sum(_overlap(d, ref) for d in det)
+    return {"episode_se": _rate(found, n_ref), "episode_ppv": _rate(true, n_det), "reference_episodes": n_ref,
+            "found": found, "detected_stretches": n_det, "true_stretches": true,
+            "duration_se": _rate(overlap, ref_len), "duration_ppv": _rate(overlap, det_len),
+            "reference_samples": ref_len, "detected_samples": det_len, "overlap_samples": overlap}

@@ -23,12 +23,13 @@ from ecg_utils.errors import DataError
 from ecg_utils.peaks import find_peaks, qrs_band
 from ecg_utils.quality import unreadable_mask, unreadable_stretches
 from ecg_utils.recording import MAX_FS, MIN_FS, Recording, read_recording
+from ecg_utils.rhythm import STRETCH_COLUMNS, irregular_stretches
 
 #: Fewest readable beats a scan needs: a patient's template is the median of the 101 nearest regular beats.
 MIN_BEATS = 101
 #: Columns of the per-beat table, in order.
 COLUMNS = ("beat", "sample", "time_s", "rr_prev_s", "rr_next_s", "rr_local_s", "heart_rate_bpm", "readable",
-           "score", "shape", "rhythm", "flagged", "reason")
+           "score", "shape", "rhythm", "irregular_rhythm", "flagged", "reason")
 
 
 @dataclass
@@ -43,9 +44,13 @@ class Scan:
         One row per detected beat, in time order (:data:`COLUMNS`): sample index and time, RR intervals and heart
         rate, whether the signal around it is readable, the score and its ``shape`` and ``rhythm`` parts
         (:meth:`~ecg_utils.detector.AutoencoderDetector.score_parts`), ``flagged`` (score above the threshold) and
-        a plain ``reason``: "premature", "unusual shape", both, or why the beat was not scored.
+        a plain ``reason``: "premature", "unusual shape", both, or why the beat was not scored; ``irregular_rhythm``
+        marks the beats inside a stretch of irregular rhythm.
     stretches : DataFrame
         The unreadable stretches (:func:`ecg_utils.quality.unreadable_stretches`).
+    rhythm : DataFrame
+        The stretches of irregular rhythm, a rhythm finding (:func:`ecg_utils.rhythm.irregular_stretches`: at least
+        30 s where consecutive normal-to-normal intervals keep differing, as in atrial fibrillation).
     threshold : float
         The detector's threshold.
     detector : str
@@ -63,6 +68,7 @@ class Scan:
     detector: str
     timings: dict = field(default_factory=dict)
     peak_stats: dict = field(default_factory=dict)
+    rhythm: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STRETCH_COLUMNS)))
 
     def summary(self) -> dict:
         """The numbers a report opens with, JSON-ready."""
@@ -81,6 +87,9 @@ class Scan:
             "unreadable_s": float(unreadable_mask(self.stretches, len(rec.signal)).sum() / rec.fs),
             "unreadable": {k: float(self.stretches.duration_s[self.stretches.kind == k].sum())
                            for k in sorted(set(self.stretches.kind))},
+            "irregular_rhythm": {"stretches": int(len(self.rhythm)), "duration_s": float(self.rhythm.duration_s.sum()),
+                                 "longest_s": float(self.rhythm.duration_s.max()) if len(self.rhythm) else 0.0,
+                                 "list": self.rhythm[["start_s", "end_s", "duration_s", "beats"]].to_dict("records")},
             "threshold": self.threshold, "detector": self.detector,
             "timings_s": self.timings, "peaks": self.peak_stats,
         }
@@ -191,11 +200,20 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     t0 = time.perf_counter()
     parts = det.score_parts(beats)
     timings["score"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rhythm = irregular_stretches(beats, rec.fs)
+    timings["rhythm"] = time.perf_counter() - t0
     table = _table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches)
+    inside = np.zeros(len(table), dtype=bool)
+    for a, b in zip(rhythm.start, rhythm.end):
+        inside |= (table["sample"].to_numpy() >= a) & (table["sample"].to_numpy() <= b)
+    table["irregular_rhythm"] = inside
     timings["total"] = time.perf_counter() - t_all
     _log(verbose, f"  scored {len(beats):,} beats ({timings['beats']:.1f} s to cut them, {timings['score']:.1f} s to "
                   f"score): {int(table.flagged.sum()):,} flagged above the threshold {det.threshold_:.3g}")
-    return Scan(rec, table, stretches, float(det.threshold_), det_name, timings, stats)
+    if len(rhythm):
+        _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
+    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, stats, rhythm)
 
 
 def _check_recording(rec):
@@ -241,6 +259,7 @@ def _table(rec, peaks, readable, segment, beats, parts, threshold, stretches) ->
     why[~readable] = [f"unreadable signal ({k})" for k in kinds[~readable]]
     why[readable & ~scored] = "too close to the recording's start or end to cut"
     table["reason"] = why
+    table["irregular_rhythm"] = False
     return table[list(COLUMNS)]
 
 

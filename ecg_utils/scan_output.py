@@ -191,6 +191,12 @@ def report_html(result, figure_dir) -> str:
                  f"{r['rhythm']:.1f}", f"{r['rr_prev_s']:.2f}", f"{r['rr_local_s']:.2f}") for _, r in top.iterrows()]
     st_rows = [(k, _clock(a, start), _clock(e, start), f"{d:.0f}", NOTES.get(k, ""))
                for k, a, e, d in zip(st["kind"], st["start_s"], st["end_s"], st["duration_s"])]
+    rh = result.rhythm
+    rh_rows = [(_clock(a, start), _clock(e, start), f"{d / 60:.1f}", f"{n:,}")
+               for a, e, d, n in zip(rh["start_s"], rh["end_s"], rh["duration_s"], rh["beats"])]
+    irr = s["irregular_rhythm"]
+    rhythm_text = (f"Irregular rhythm (as in atrial fibrillation): {irr['stretches']} stretch(es), "
+                   f"{irr['duration_s'] / 60:.1f} min in all." if irr["stretches"] else "No stretch of irregular rhythm.")
     fig = {p.stem: _img(p, p.stem.replace("_", " ")) for p in sorted(Path(figure_dir).glob("*.png"))}
     t = s["timings_s"]
     return f"""<!DOCTYPE html>
@@ -202,7 +208,7 @@ def report_html(result, figure_dir) -> str:
 <div class="summary" id="summary">
 <p class="big">{s['flagged']:,} of {s['beats_scored']:,} beats flagged ({burden}; {s['flagged_per_hour']:.0f} per hour)</p>
 <p>Why: {esc(reasons)}. "Premature" means the beat came early for the local rhythm; "unusual shape" means it
-differs from this patient's own typical beat more than normal beats do. Median heart rate {hr}. {esc(unread)}</p>
+differs from this patient's own typical beat more than normal beats do. Median heart rate {hr}. {esc(rhythm_text)} {esc(unread)}</p>
 <p class="muted">A beat is flagged when its anomaly score is above {s['threshold']:.3g}, a threshold learned from
 normal beats of other patients (mean + 2 std of their scores). This is a screening aid that points at beats to
 review, not a diagnosis. Detector: {esc(s['detector'])}.</p>
@@ -213,16 +219,22 @@ review, not a diagnosis. Detector: {esc(s['detector'])}.</p>
 <h2>Anomaly score of every beat</h2>{fig.get('score_timeline', '')}
 <h2>The most anomalous beats, with 3 s of context</h2>{fig.get('strips', '')}
 {_table(['beat', 'time', 'reason', 'score', 'shape part', 'timing part', 'previous RR (s)', 'local mean RR (s)'], top_rows)}
+<h2>Irregular rhythm</h2>
+<p class="muted">Stretches of at least 30 s where consecutive intervals between normal-shaped beats keep differing
+(atrial fibrillation does this; bigeminy does not). There, an early beat is no evidence: beats are judged by their
+shape alone.</p>
+{_table(['from', 'to', 'minutes', 'beats'], rh_rows) if rh_rows else '<p>None found.</p>'}
 <h2>Unreadable signal</h2>
 {_table(['kind', 'from', 'to', 'seconds', 'what it may be'], st_rows) if st_rows else '<p>None found.</p>'}
 <h2>Files</h2>
-<p><code>beats.csv</code>: every detected beat (time, RR intervals, score and its parts, flagged, reason).
+<p><code>beats.csv</code>: every detected beat (time, RR intervals, score and its parts, irregular rhythm, flagged,
+reason).
 <code>{esc(_safe_name(s['recording']))}.{ANNOTATOR}</code>: the flagged beats (<code>Q</code>) and unreadable stretches
 (<code>~</code>) as WFDB annotations; beside the record, <code>wfdb.rdann(record, "{ANNOTATOR}")</code> or WAVE with
 <code>-a {ANNOTATOR}</code> shows them. <code>summary.json</code>: the numbers above.</p>
 <p class="muted">R-peaks: {s['peaks'].get('beats', 0):,} found, {s['peaks'].get('agreed', 0):,} by both fast detectors
 (sleepecg, Pan-Tompkins), a second look by gqrs at {100 * s['peaks'].get('second_look_share', 0):.0f}% of the signal.
 Scan time {t.get('total', 0):.1f} s (read {t.get('read', 0):.1f}, quality {t.get('quality', 0):.1f}, R-peaks
-{t.get('peaks', 0):.1f}, beats {t.get('beats', 0):.1f}, score {t.get('score', 0):.1f}).</p>
+{t.get('peaks', 0):.1f}, beats {t.get('beats', 0):.1f}, score {t.get('score', 0):.1f}, rhythm {t.get('rhythm', 0):.1f}).</p>
 </body></html>
 """

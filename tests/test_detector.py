@@ -224,3 +224,32 @@ def test_augment_is_seeded_and_keeps_shape():
     _, shifted = augment(X, np.random.default_rng(1), 0, (1, 1), 2, 0)
     # a shift repeats the edge sample and never wraps around: every row stays non-decreasing
     assert (np.diff(shifted, axis=1) >= 0).all() and not np.array_equal(shifted, X)
+
+
+def test_normalize_recording_judges_each_recording_against_itself(data, tmp_path):
+    """A recording whose every beat is noisier (a patient the model fits worse) floods the plain score with flags;
+    scaled by its own median error it is flagged at about the validation rate, and its anomalies still stand out."""
+    rng = np.random.default_rng(7)
+    det = AutoencoderDetector(epochs=3, normalize="recording", **FAST)
+    plain = AutoencoderDetector(epochs=3, **FAST)
+    val = _beats(data["val"], record=None)
+    for d in (det, plain):
+        d.fit(data["train"], val)
+    noisy = np.concatenate([_normals(rng, 300), _anomalies(rng, 30)])
+    noisy = noisy + 0.15 * rng.standard_normal(noisy.shape).astype(np.float32)
+    y = np.repeat([0, 2], [300, 30])
+    beats = Beats.from_arrays(noisy, y, ["noisy"] * len(y), info={"representation": "synthetic"})
+    fpr = {name: float((d.predict(beats)[:300]).mean()) for name, d in (("plain", plain), ("recording", det))}
+    assert fpr["plain"] > 0.5 and fpr["recording"] < 0.2
+    s = det.decision_function(beats)
+    assert np.median(s[300:]) > np.percentile(s[:300], 95)
+    assert det.scaler_["error_median"] > 0
+    loaded = AutoencoderDetector.load(det.save(tmp_path / "det"))
+    np.testing.assert_allclose(loaded.decision_function(beats), s, rtol=1e-5)
+    meta = json.loads((tmp_path / "det" / META_FILE).read_text())
+    del meta["scaler"]["error_median"]
+    (tmp_path / "det" / META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(DataError, match="error_median"):
+        AutoencoderDetector.load(tmp_path / "det")
+    with pytest.raises(ValueError, match="normalize"):
+        AutoencoderDetector(normalize="patient").fit(data["train"], val)
