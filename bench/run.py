@@ -8,7 +8,10 @@ patients) and each detector (the autoencoder of every preset in :data:`ecg_utils
 isolation forest, one-class SVM, the RR rule), the detector is fitted on the split's normal training
 beats, its threshold is set on the normal validation beats, and the test set is scored. No test label
 takes part in any choice (threshold, epoch, configuration): early stopping and thresholds use the
-validation normals only. The peers run on the beats of the ``baseline`` preset. The split itself is fixed
+validation normals only. The plain peers run on the beats of the ``baseline`` preset; the fused peers
+(``template+rhythm``: no model; ``pca+rhythm``, ...: a peer on the beat minus its template) on the ``recommended``
+preset's beats, with the same rhythm evidence and fusion as the recommended autoencoder, so that the table
+shows what the autoencoder itself adds. The split itself is fixed
 (seed 0); stochastic detectors (autoencoders, isolation forest, one-class SVM) run with ``--seeds`` seeds
 and are reported as mean +- sample std over them.
 
@@ -44,12 +47,18 @@ from ecg_utils.pipeline import cpu_model, json_default
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bench" / "results"
 SPLITS = ("interpatient", "random")
-PEERS = ("pca", "iforest", "ocsvm", "rr_rule")
+#: Peers on the baseline's beats, then the fused peers (:mod:`ecg_utils.fusion`) on the recommended preset's beats:
+#: a shape evidence against the patient's template plus the same rhythm evidence as the recommended autoencoder.
+PEERS = ("pca", "iforest", "ocsvm", "rr_rule", "template+rhythm", "pca+rhythm", "iforest+rhythm", "ocsvm+rhythm")
 PEER_NAMES = {"pca": "PCA (20 comp.)", "iforest": "Isolation forest", "ocsvm": "One-class SVM",
-              "rr_rule": "RR rule (prematurity)"}
-STOCHASTIC_PEERS = ("iforest", "ocsvm")
+              "rr_rule": "RR rule (prematurity)", "template+rhythm": "Template deviation + rhythm, no model",
+              "pca+rhythm": "PCA on deviation + rhythm", "iforest+rhythm": "Isolation forest on deviation + rhythm",
+              "ocsvm+rhythm": "One-class SVM on deviation + rhythm"}
+STOCHASTIC_PEERS = ("iforest", "ocsvm", "iforest+rhythm", "ocsvm+rhythm")
 #: Detectors with nothing to train (their "fit" only scores the validation beats for the threshold).
-NO_TRAINING = ("rr_rule",)
+NO_TRAINING = ("rr_rule", "template+rhythm")
+#: The fused peers run on the beats of this preset (templates, RR intervals).
+FUSED_PRESET = "recommended"
 AE_PREFIX = "ae-"
 #: The peers run on the beats of this preset.
 PEER_PRESET = "baseline"
@@ -81,7 +90,9 @@ def default_detectors() -> list:
 
 
 def _preset_of(detector) -> str:
-    return detector[len(AE_PREFIX):] if detector.startswith(AE_PREFIX) else PEER_PRESET
+    if detector.startswith(AE_PREFIX):
+        return detector[len(AE_PREFIX):]
+    return FUSED_PRESET if "+" in detector else PEER_PRESET
 
 
 def _stochastic(detector) -> bool:
@@ -269,6 +280,10 @@ def _make_detector(detector, params):
         from ecg_utils.detector import AutoencoderDetector
 
         return AutoencoderDetector(**params)
+    if "+" in detector:
+        from ecg_utils.fusion import make_fused
+
+        return make_fused(detector, **params)
     from ecg_utils.baselines import make_detector
 
     return make_detector(detector, **params)

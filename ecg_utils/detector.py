@@ -30,6 +30,7 @@ import tensorflow as tf  # noqa: E402
 
 from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
+from ecg_utils.fusion import reference, surprise
 from ecg_utils.model import build_autoencoder
 from ecg_utils.rhythm import prematurity
 
@@ -153,22 +154,6 @@ class _EpochLog(keras.callbacks.Callback):
             logs = logs or {}
             print(f"epoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', float('nan')):.5f}  "
                   f"val_loss {logs.get('val_loss', float('nan')):.5f}  ({self.seconds[-1]:.1f} s)", flush=True)
-
-
-def _surprise(values, quantiles, n) -> np.ndarray:
-    """``-log`` of the tail probability of ``values`` under a reference distribution given by its quantiles.
-
-    The probability is floored at ``1 / (n + 1)`` (``n`` reference beats); past the largest reference value
-    the score keeps rising linearly (in units of the reference's interquartile range) so that order is kept.
-    """
-    q = np.asarray(quantiles, dtype=np.float64)
-    levels = np.linspace(0.0, 1.0, len(q))
-    values = np.asarray(values, dtype=np.float64)
-    # np.interp needs increasing x: ties in q (a flat stretch) are fine, it takes the last level
-    p = 1.0 - np.interp(values, q, levels)
-    floor = 1.0 / (n + 1)
-    iqr = max(np.interp(0.75, levels, q) - np.interp(0.25, levels, q), 1e-12)
-    return -np.log(np.maximum(p, floor)) + np.maximum(values - q[-1], 0.0) / iqr
 
 
 class AutoencoderDetector:
@@ -476,9 +461,8 @@ class AutoencoderDetector:
             self.scaler_["error_median"] = float(np.median(errors))
             errors = self._relative(errors, val_inputs)
         if self.rhythm:
-            levels = np.linspace(0.0, 1.0, 1001)
-            self.reference_ = {"n": len(validation), "shape": np.quantile(errors, levels).tolist(),
-                               "rhythm": np.quantile(val_inputs["prematurity"], levels).tolist()}
+            self.reference_ = {"n": len(validation), "shape": reference(errors),
+                               "rhythm": reference(val_inputs["prematurity"])}
         self.validation_scores_ = self._combine(errors, val_inputs)["score"]
         self.threshold_ = self.threshold_from(self.validation_scores_)
         self.fit_seconds_ = time.perf_counter() - t0
@@ -554,8 +538,8 @@ class AutoencoderDetector:
         if not self.rhythm:
             return {"score": errors, "shape": errors, "rhythm": np.zeros_like(errors)}
         ref = self.reference_
-        shape = _surprise(errors, ref["shape"], ref["n"])
-        rhythm = _surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
+        shape = surprise(errors, ref["shape"], ref["n"])
+        rhythm = surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
         return {"score": shape + rhythm, "shape": shape, "rhythm": rhythm}
 
     def _score(self, inputs: dict) -> np.ndarray:

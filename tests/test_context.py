@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from ecg_utils.beats import add_templates, build_mitdb_beats
-from ecg_utils.detector import AutoencoderDetector, _surprise
+from ecg_utils.detector import AutoencoderDetector
+from ecg_utils.fusion import surprise
 from ecg_utils.errors import DataError
 from ecg_utils.splits import split_random
 
@@ -58,6 +59,6 @@ def test_context_needs_templates_and_rhythm_needs_rr(fitted, split):
 def test_surprise_is_monotone_and_keeps_order_past_the_reference():
     q = np.quantile(np.random.default_rng(0).normal(size=1000), np.linspace(0, 1, 1001))
     v = np.array([-5.0, 0.0, 1.0, 2.0, 3.5, 10.0, 20.0])
-    s = _surprise(v, q, 1000)
+    s = surprise(v, q, 1000)
     assert np.all(np.diff(s) > 0)
     assert s[0] == 0.0 and s[1] == pytest.approx(-np.log(np.mean(q > 0.0)), abs=0.01)

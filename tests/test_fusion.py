@@ -1,0 +1,66 @@
+"""Fused peers: a shape evidence and the rhythm evidence, each a tail probability among validation normals."""
+import numpy as np
+import pytest
+
+from ecg_utils.beats import rr_intervals
+from ecg_utils.dataset import Beats
+from ecg_utils.errors import DataError
+from ecg_utils.fusion import FUSED, make_fused
+
+L, FS = 60, 360
+
+
+def _recording(rng, n, record, odd=(), early=()):
+    """One recording's beats at a steady 0.8 s, with odd-shaped beats and early (normal-shaped) beats."""
+    t = np.linspace(0, 1, L)
+    template = np.exp(-((t - 0.4) / 0.04) ** 2) * rng.uniform(0.8, 1.2)   # each patient its own amplitude
+    rr = np.full(n - 1, 0.8)
+    for i in early:
+        rr[i - 1], rr[i] = 0.5, 1.1
+    samples = np.concatenate([[FS], FS + np.cumsum(np.round(rr * FS))]).astype(np.int64)
+    X = template + 0.03 * rng.standard_normal((n, L))
+    y = np.zeros(n, dtype=np.int64)
+    for i in odd:
+        X[i] = np.exp(-((t - 0.55) / 0.15) ** 2) + 0.03 * rng.standard_normal(L)
+        y[i] = 2
+    y[list(early)] = 1
+    b = Beats.from_arrays(X, y, [record] * n, samples, rr_intervals(samples, FS), info={"source": record})
+    return Beats(b.X, b.y, b.record, b.sample, b.rr, b.info, np.tile(template, (n, 1)).astype(np.float32))
+
+
+def _concat(parts):
+    return Beats(np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts]),
+                 np.concatenate([p.record for p in parts]), np.concatenate([p.sample for p in parts]),
+                 np.concatenate([p.rr for p in parts]), parts[0].info, np.concatenate([p.template for p in parts]))
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    train = _concat([_recording(rng, 400, f"t{i}") for i in range(3)])
+    val = _concat([_recording(rng, 400, f"v{i}") for i in range(2)])
+    test = _recording(rng, 600, "x", odd=range(20, 600, 40), early=range(40, 580, 40))
+    return train, val, test
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_fused_peers_find_odd_shapes_by_shape_and_early_beats_by_rhythm(data, name):
+    train, val, test = data
+    det = make_fused(name, seed=0).fit(train, val)
+    parts = det.score_parts(test)
+    normal, odd, early = test.y == 0, test.y == 2, test.y == 1
+    assert np.allclose(parts["score"], parts["shape"] + parts["rhythm"])
+    assert parts["shape"][odd].min() > np.percentile(parts["shape"][normal], 95)
+    assert parts["rhythm"][early].min() > np.percentile(parts["rhythm"][normal], 99)
+    flagged = det.predict(test).astype(bool)
+    assert flagged[odd | early].mean() > 0.9 and flagged[normal].mean() < 0.1
+
+
+def test_fused_needs_templates_and_known_names(data):
+    train, val, _ = data
+    bare = Beats(train.X, train.y, train.record, train.sample, train.rr, train.info)
+    with pytest.raises(DataError, match="template"):
+        make_fused("template+rhythm").fit(bare, val)
+    with pytest.raises(ValueError, match="fused detector"):
+        make_fused("lstm+rhythm")
+
