@@ -11,7 +11,11 @@ record its ROC AUC, its normal false-positive rate at the threshold and the shar
 mean over seeds; the worst records named. Records with fewer than 20 abnormal beats have no reliable AUC.
 
 DS1 is where designs are chosen: the DS2 -> DS1 direction evaluates, it chose nothing. Writes ``records.json``,
-``records.md`` and ``records.png`` (one point per record) into ``--out`` (default ``bench/results``).
+``records.md`` and ``records.png`` (one point per record) into ``--out`` (default ``bench/results``);
+``--normalize recording`` runs the detector with reconstruction errors scaled per recording and writes
+``records-normalize-recording.*``. Also reported: the normal false-positive rate asked for against the one achieved
+on unseen patients, and the irregular-rhythm stretches (:mod:`ecg_utils.rhythm`) against the ``(AFIB``/``(AFL``
+rhythm annotations.
 """
 from __future__ import annotations
 
@@ -32,20 +36,21 @@ DIRECTIONS = {False: "DS1 -> DS2", True: "DS2 -> DS1"}
 TARGET_AUC, TARGET_FPR = 0.90, 0.10
 
 
-def run(data_dir, seeds, epochs, preset="recommended") -> dict:
+def run(data_dir, seeds, epochs, preset="recommended", normalize=None) -> dict:
     from ecg_utils.detector import AutoencoderDetector
     from ecg_utils.metrics import ec57_ectopic, evaluate, per_record
     from ecg_utils.presets import get_preset
     from ecg_utils.splits import load_split
 
     p = get_preset(preset)
-    runs = []
+    runs, rhythm = [], {}
     for seed in range(seeds):
         ys, scores, shapes, rhythms = [], [], [], []
         for reverse, name in DIRECTIONS.items():
             split = load_split("interpatient", data_dir=data_dir, seed=seed, split_options={"reverse": reverse},
                                verbose=False, **p["data"])
-            det = AutoencoderDetector(**{**p["detector"], "seed": seed, "epochs": epochs})
+            det = AutoencoderDetector(**{**p["detector"], "seed": seed, "epochs": epochs,
+                                         **({"normalize": normalize} if normalize else {})})
             det.fit(split.train, split.validation)
             parts = det.score_parts(split.test)
             s = parts["score"]
@@ -57,6 +62,9 @@ def run(data_dir, seeds, epochs, preset="recommended") -> dict:
                          "roc_auc_per_class": m["roc_auc_per_class"],
                          "ec57": ec57_ectopic(split.test.y, parts["shape"], parts["rhythm"], det.threshold_),
                          "records": table.to_dict("records")})
+            runs[-1]["calibration"] = calibration(det.validation_scores_, s, split.test.y, split.test.record)
+            if seed == 0:  # no model in the rhythm finding: the same for every seed
+                rhythm[name] = rhythm_findings(split.test, data_dir)
             ys.append(split.test.y)
             scores.append(s)
             # each direction's parts over its own threshold: the pooled figures use the shares of the threshold
@@ -68,7 +76,53 @@ def run(data_dir, seeds, epochs, preset="recommended") -> dict:
         runs.append({"seed": seed, "direction": "every record", "roc_auc": gross["roc_auc"],
                      "roc_auc_per_class": gross["roc_auc_per_class"],
                      "ec57": ec57_ectopic(np.concatenate(ys), np.concatenate(shapes), np.concatenate(rhythms), 1.0)})
-    return {"preset": preset, "runs": runs}
+    return {"preset": preset, "normalize": normalize, "runs": runs, "rhythm": rhythm}
+
+
+#: Nominal normal false-positive rates for the calibration table: the threshold is the validation normals'
+#: ``1 - rate`` quantile (the detector's ``threshold_rule="fpr"``).
+NOMINAL_FPR = (0.01, 0.02, 0.05)
+#: Rhythm annotations (``aux_note``) that count as irregular rhythm, and the shortest episode counted as one.
+IRREGULAR_RHYTHMS, MIN_EPISODE_S = ("(AFIB", "(AFL"), 30.0
+
+
+def calibration(validation_scores, scores, y, records) -> list:
+    """Per nominal rate: the achieved normal FPR on the unseen patients, gross and per record (median, max)."""
+    out = []
+    normal = np.asarray(y) == 0
+    for rate in NOMINAL_FPR:
+        flagged = scores > np.quantile(validation_scores, 1 - rate)
+        per = pd.Series(flagged[normal]).groupby(np.asarray(records)[normal]).mean()
+        out.append({"nominal": rate, "achieved": float(flagged[normal].mean()),
+                    "record_median": float(per.median()), "record_max": float(per.max()), "worst": str(per.idxmax())})
+    return out
+
+
+def rhythm_findings(beats, data_dir) -> dict:
+    """Irregular-rhythm stretches found in ``beats`` (no labels, no model) against the ``(AFIB``/``(AFL`` episodes of
+    the records' rhythm annotations: per record and gross (:func:`ecg_utils.metrics.episode_detection`)."""
+    from ecg_utils.data import read_record
+    from ecg_utils.metrics import episode_detection
+    from ecg_utils.rhythm import irregular_stretches
+
+    fs = 360.0
+    found = irregular_stretches(beats, fs)
+    detected = {r: list(zip(g.start, g.end)) for r, g in found.groupby("record")}
+    reference, long_reference, per = {}, {}, []
+    for record in beats.records():
+        rec = read_record(data_dir, record, fallback=True)
+        fs = rec.fs
+        episodes = rec.rhythm_episodes(IRREGULAR_RHYTHMS)
+        reference[record] = episodes
+        long_reference[record] = [e for e in episodes if (e[1] - e[0]) / fs >= MIN_EPISODE_S]
+        if episodes or detected.get(record):
+            m = episode_detection({record: detected.get(record, [])}, {record: episodes})
+            per.append({"record": record, "reference_s": m["reference_samples"] / fs,
+                        "detected_s": m["detected_samples"] / fs, "duration_se": m["duration_se"],
+                        "duration_ppv": m["duration_ppv"]})
+    duration = episode_detection(detected, reference)
+    episodes = episode_detection(detected, long_reference)
+    return {"duration": duration, "episodes": episodes, "records": per}
 
 
 def per_record_table(result) -> pd.DataFrame:
@@ -88,13 +142,18 @@ def _f(x, digits=3):
     return "-" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{digits}f}"
 
 
+def _pct(x):
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
 def markdown(result) -> str:
     table = per_record_table(result)
     runs = pd.DataFrame([{k: v for k, v in r.items() if k != "records"} for r in result["runs"]])
     lines = ["# Every record, tested by a model that never saw its patient", "",
              f"Regenerate with `{result['command']}`. Run {result['date']}, {result['wall_seconds'] / 60:.1f} min, "
              f"{result['environment']['cpu']}, {result['environment']['cpus_usable']} cores. Preset "
-             f"`{result['preset']}`, {result['config']['seeds']} seeds, epochs capped at {result['config']['epochs']}.",
+             f"`{result['preset']}`" + (f" with `normalize=\"{result['normalize']}\"`" if result.get("normalize") else "")
+             + f", {result['config']['seeds']} seeds, epochs capped at {result['config']['epochs']}.",
              "", "| direction | ROC AUC (mean ± std over seeds) | AUC S | AUC V | AUC F | normal FPR at the threshold, per seed |",
              "|---|---|---|---|---|---|"]
     for name in list(DIRECTIONS.values()) + ["every record"]:
@@ -114,6 +173,34 @@ def markdown(result) -> str:
         lines.append(f"| {name} | " + " | ".join(
             f"{100 * c.mean():.1f} ± {100 * c.std(ddof=1) if len(c) > 1 else 0:.1f}" if len(c) else "-"
             for c in cells) + " |")
+    lines += ["", "A threshold that holds on new patients: the normal false-positive rate asked for (the threshold is that "
+              "quantile of the validation normals' scores, `threshold_rule=\"fpr\"`) beside the rate achieved on the "
+              "unseen patients, gross and per record (median and worst record), mean over seeds [range over seeds]:",
+              "", "| direction | asked | achieved, gross | per record, median | per record, worst |", "|---|---|---|---|---|"]
+    for name in DIRECTIONS.values():
+        cal = [r["calibration"] for r in result["runs"] if r["direction"] == name and "calibration" in r]
+        for i, rate in enumerate(NOMINAL_FPR):
+            got = {k: np.array([c[i][k] for c in cal]) for k in ("achieved", "record_median", "record_max")}
+            lines.append(f"| {name} | {100 * rate:.0f}% | " + " | ".join(
+                f"{100 * v.mean():.1f}% [{100 * v.min():.1f}-{100 * v.max():.1f}]" for v in got.values()) + " |")
+    rhythm = result.get("rhythm") or {}
+    if rhythm:
+        lines += ["", "Irregular rhythm found without labels (`ecg_utils.rhythm.irregular_stretches`: stretches of at least "
+                  f"{MIN_EPISODE_S:.0f} s) against the `{'`/`'.join(IRREGULAR_RHYTHMS)}` episodes of the rhythm "
+                  "annotations; the same for every seed (no model involved). Duration figures over all annotated time; "
+                  f"episode figures over episodes of at least {MIN_EPISODE_S:.0f} s, one counted found when the stretches "
+                  "cover half of it (and a stretch true when episodes cover half of it). The threshold was chosen on DS1's "
+                  "records, so the DS2 rows are the unseen ones:", "",
+                  "| records | duration Se | duration +P | episode Se | episode +P |", "|---|---|---|---|---|"]
+        for name, r in rhythm.items():
+            d, e = r["duration"], r["episodes"]
+            lines.append(f"| {name.split(' -> ')[1]} | {_pct(d['duration_se'])} | {_pct(d['duration_ppv'])} | "
+                         f"{_pct(e['episode_se'])} ({e['found']}/{e['reference_episodes']}) | "
+                         f"{_pct(e['episode_ppv'])} ({e['true_stretches']}/{e['detected_stretches']}) |")
+        lines += ["", "| record | annotated irregular (s) | found (s) | duration Se | duration +P |", "|---|---|---|---|---|"]
+        for r in sorted((x for v in rhythm.values() for x in v["records"]), key=lambda x: x["record"]):
+            lines.append(f"| {r['record']} | {r['reference_s']:.0f} | {r['detected_s']:.0f} | {_pct(r['duration_se'])} | "
+                         f"{_pct(r['duration_ppv'])} |")
     reliable = table[table.reliable]
     below = reliable[reliable.roc_auc < TARGET_AUC]
     high_fpr = table[table.normal_fpr > TARGET_FPR]
@@ -143,6 +230,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help=f"cap on epochs (default {DEFAULT_EPOCHS})")
     p.add_argument("--preset", default="recommended")
+    p.add_argument("--normalize", choices=["recording"],
+                   help="scale reconstruction errors per recording (written as records-normalize-recording.*)")
     p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
     p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
@@ -150,17 +239,18 @@ def main(argv=None) -> int:
     result = {"command": "python -m bench.records" + "".join(" " + shlex.quote(a) for a in argv),
               "date": datetime.datetime.now().isoformat(timespec="seconds"), "environment": environment(),
               "config": {"seeds": args.seeds, "epochs": args.epochs},
-              **run(find_data_dir(args.data_dir), args.seeds, args.epochs, args.preset)}
+              **run(find_data_dir(args.data_dir), args.seeds, args.epochs, args.preset, args.normalize)}
     result["wall_seconds"] = time.perf_counter() - t0
     out = Path(args.out)
     table = per_record_table(result)
     fig = plots.plot_per_record(table, target_auc=TARGET_AUC, target_fpr=TARGET_FPR,
                                 title="One point per record (tested by a model that never saw that patient)")
+    name = "records" + (f"-normalize-{args.normalize}" if args.normalize else "")
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "records.png.tmp.png"
+    tmp = out / f"{name}.png.tmp.png"
     fig.savefig(tmp, dpi=110)
-    tmp.replace(out / "records.png")
-    write_results(out, "records", result, markdown(result))
+    tmp.replace(out / f"{name}.png")
+    write_results(out, name, result, markdown(result).replace("(records.png)", f"({name}.png)"))
     return 0
 
 

@@ -11,9 +11,10 @@ import copy
 PRESETS = {
     "baseline": {
         "description": "The original method: Kaggle-format beats (125 Hz, [0, 1] per 10-s window, "
-                       "R-peak first), a Conv1D autoencoder, score = reconstruction MAE.",
+                       "R-peak first), a Conv1D autoencoder (kernel 7, max pooling: the best of its configurations "
+                       "on the development split, python -m bench.baseline_search), score = reconstruction MAE.",
         "data": {"representation": "kaggle", "template_width": None},
-        "detector": {},
+        "detector": {"kernel_size": 7, "pooling": "max"},
     },
     "recommended": {
         "description": "Each beat judged against its own patient, and its timing: centered beats (0.5-40 Hz, "
