@@ -1,11 +1,13 @@
 """The benchmark's quick run: every detector x split is reported, with the metric and speed keys the
 tables need. Structure only; the numbers of a quick run mean nothing.
 
-To stay fast, the run covers every autoencoder preset and two peers (one fitted, one rule); the isolation
-forest and the one-class SVM go through the same code and are tested in test_baselines.py."""
+To stay fast, the run covers every autoencoder preset and three peers (one fitted, one rule, one fused); the
+isolation forest, the one-class SVM and the other fused peers go through the same code and are tested in
+test_baselines.py and test_fusion.py."""
 import json
 import sys
 
+import numpy as np
 import pytest
 
 from ecg_utils import config
@@ -15,7 +17,8 @@ if str(config.PROJ_ROOT) not in sys.path:  # `bench` lives beside the package, n
 
 from bench import run as bench  # noqa: E402
 
-DETECTORS = [d for d in bench.default_detectors() if d.startswith(bench.AE_PREFIX)] + ["pca", "rr_rule"]
+DETECTORS = [d for d in bench.default_detectors() if d.startswith(bench.AE_PREFIX)] + ["pca", "rr_rule",
+                                                                                      "template+rhythm"]
 
 SPEED_KEYS = {"train_seconds", "train_beats", "train_beats_used", "train_beats_per_s", "score_beats",
               "score_beats_per_s", "latency_ms_median", "peak_rss_mib"}
@@ -73,3 +76,18 @@ def test_markdown_has_a_row_per_detector(quick_run):
         assert sum(line.startswith(f"| {label} |") for line in rows) == len(bench.SPLITS), label
         assert sum(f"| {label} |" in line and not line.startswith(f"| {label} |") for line in rows) == \
             len(bench.SPLITS), label
+
+
+def test_calibration_reports_the_rate_asked_for_beside_the_rate_achieved():
+    from bench.records import NOMINAL_FPR, calibration
+
+    rng = np.random.default_rng(0)
+    validation = rng.normal(size=20_000)
+    same = rng.normal(size=20_000)                     # new patients like the validation ones
+    shifted = np.concatenate([same[:10_000], same[10_000:] + 1.0])   # one record's scores all shifted up
+    records = np.repeat(["a", "b"], 10_000)
+    y = np.zeros(20_000, dtype=int)
+    for row, rate in zip(calibration(validation, same, y, records), NOMINAL_FPR):
+        assert row["nominal"] == rate and row["achieved"] == pytest.approx(rate, rel=0.2)
+    worst = calibration(validation, shifted, y, records)
+    assert all(r["worst"] == "b" and r["record_max"] > 3 * r["nominal"] for r in worst)

@@ -158,6 +158,25 @@ def test_beats_match_the_reference_and_ventricular_beats_are_flagged(mitdb_dir, 
     assert v_share > 0.85 and n_share < 0.2, (v_share, n_share)
 
 
+def test_atrial_fibrillation_is_a_rhythm_finding_and_not_a_flood_of_premature_beats(mitdb_dir, detector):
+    """Record 201's first 10 minutes: atrial fibrillation until 378 s (rhythm annotations), then sinus rhythm."""
+    rec = read_record(mitdb_dir, "201")
+    result = scan(Recording(rec.signal[:N], rec.fs, rec.lead, "201", "201", "wfdb", "mV"), detector)
+    af = [(a / FS, min(b, N) / FS) for a, b in rec.rhythm_episodes(("(AFIB", "(AFL")) if a < N]
+    found = result.rhythm
+    assert len(found) >= 1 and set(found.columns) >= {"start_s", "end_s", "duration_s", "beats"}
+    covered = sum(max(0.0, min(e, b) - max(s, a)) for s, e in zip(found.start_s, found.end_s) for a, b in af)
+    assert covered > 0.8 * sum(b - a for a, b in af)                    # most of the fibrillation is found
+    assert covered > 0.8 * found.duration_s.sum()                       # and little else
+    inside = result.beats.irregular_rhythm
+    # no timing evidence there: every beat's timing part is that of a beat exactly on time
+    on_time = result.beats.rhythm[inside].dropna()
+    assert inside.any() and on_time.nunique() == 1 and on_time.iloc[0] < result.threshold / 2
+    assert not (result.beats.reason[inside] == "premature").any()
+    s = result.summary()["irregular_rhythm"]
+    assert s["stretches"] == len(found) and s["duration_s"] == pytest.approx(found.duration_s.sum())
+
+
 def _check_reasons(result):
     b = result.beats
     scored = b.score.notna()
