@@ -30,9 +30,8 @@ import tensorflow as tf  # noqa: E402
 
 from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
-from ecg_utils.fusion import reference, surprise
+from ecg_utils.fusion import EVIDENCE, SHAPE, reference, surprise
 from ecg_utils.model import build_autoencoder
-from ecg_utils.rhythm import prematurity
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 THRESHOLD_RULES = ("mean_std", "percentile", "fpr")
@@ -196,10 +195,16 @@ class AutoencoderDetector:
     rhythm : bool
         Fuse the reconstruction error with how premature the beat is for the local rhythm
         (:func:`ecg_utils.rhythm.prematurity`: ``-log(previous RR / local mean RR)``, no timing evidence where the
-        rhythm itself is irregular, as in atrial fibrillation). Each of the two is turned into a tail probability under its own
+        rhythm itself is irregular, as in atrial fibrillation).
+    deviation : bool
+        Also fuse how far the beat is from its patient's template, with no model
+        (:class:`ecg_utils.fusion.TemplateDeviation`: the mean absolute difference): what the small bottleneck
+        reconstructs away (a fusion beat's changed repolarisation) still counts. Needs templates.
+
+        With either, the reconstruction error and each evidence are turned into a tail probability under their own
         distribution on the validation normals (stored as ``reference_``, 1,001 quantiles each), and the score is
-        ``-log p_shape - log p_rhythm`` (Fisher's combination): no abnormal label is involved. Beats more
-        extreme than every validation beat keep their order through a linear tail.
+        the sum of ``-log p`` (Fisher's combination, :mod:`ecg_utils.fusion`): no abnormal label is involved.
+        Beats more extreme than every validation beat keep their order through a linear tail.
     normalize : {None, "recording"}
         ``"recording"``: each beat's reconstruction error is divided by the median error of its recording's beats
         (those passed in the same call; no labels), so that a patient the model fits worse overall, whose every
@@ -237,8 +242,8 @@ class AutoencoderDetector:
                  learning_rate=1e-3, optimizer="adam", patience=5, threshold_rule="mean_std", threshold_k=2.0,
                  threshold_q=99.0, threshold_fpr=0.01, standardize=True, augment=False, aug_noise_std=0.05,
                  aug_scale_range=(0.9, 1.1), aug_max_shift=3, aug_wander_amp=0.1, rr_features=False,
-                 rr_weight=1.0, context=None, rhythm=False, normalize=None, predict_batch_size=32768, seed=0,
-                 verbose=0):
+                 rr_weight=1.0, context=None, rhythm=False, deviation=False, normalize=None,
+                 predict_batch_size=32768, seed=0, verbose=0):
         self.channels = channels
         self.kernel_size = kernel_size
         self.latent_dim = latent_dim
@@ -266,6 +271,7 @@ class AutoencoderDetector:
         self.rr_weight = rr_weight
         self.context = context
         self.rhythm = rhythm
+        self.deviation = deviation
         self.normalize = normalize
         self.predict_batch_size = predict_batch_size
         self.seed = seed
@@ -326,6 +332,9 @@ class AutoencoderDetector:
         if self.context == "template" and data.template is None:
             raise DataError(f"{name}: context='template' needs each beat's patient template; build the beats with "
                             "a template width (load_split(template_width=...) or beats.add_templates)")
+        if self.deviation and data.template is None:
+            raise DataError(f"{name}: deviation=True needs each beat's patient template; build the beats with a "
+                            "template width (load_split(template_width=...) or beats.add_templates)")
         if self.rhythm and np.isnan(data.rr[:, 2]).all():
             raise DataError(f"{name}: these beats carry no RR intervals (Kaggle CSV rows); rhythm=True needs beats "
                             "cut from a recording")
@@ -339,8 +348,7 @@ class AutoencoderDetector:
         sc = self.scaler_
         X = beats.X - beats.template if self.context == "template" else beats.X
         inputs = {"beat": ((X - sc["mean"]) / sc["std"]).astype(np.float32)}
-        if self.rhythm:
-            inputs["prematurity"] = prematurity(beats)
+        inputs["evidence"] = {name: EVIDENCE[name]().decision_function(beats) for name in self._evidence()}
         if self.normalize == "recording":
             inputs["record"] = beats.record
         if self.rr_features:
@@ -460,9 +468,9 @@ class AutoencoderDetector:
         if self.normalize == "recording":
             self.scaler_["error_median"] = float(np.median(errors))
             errors = self._relative(errors, val_inputs)
-        if self.rhythm:
+        if self._evidence():
             self.reference_ = {"n": len(validation), "shape": reference(errors),
-                               "rhythm": reference(val_inputs["prematurity"])}
+                               **{name: reference(v) for name, v in val_inputs["evidence"].items()}}
         self.validation_scores_ = self._combine(errors, val_inputs)["score"]
         self.threshold_ = self.threshold_from(self.validation_scores_)
         self.fit_seconds_ = time.perf_counter() - t0
@@ -532,15 +540,22 @@ class AutoencoderDetector:
             errors = self._relative(errors, inputs)
         return self._combine(errors, inputs)
 
+    def _evidence(self) -> list:
+        """The evidence fused with the reconstruction error (:data:`ecg_utils.fusion.EVIDENCE`), by name."""
+        return [name for name, on in (("deviation", self.deviation), ("rhythm", self.rhythm)) if on]
+
     def _combine(self, errors, inputs: dict) -> dict:
-        """The score and its parts: the errors themselves, or with ``rhythm`` each evidence as ``-log`` of its tail
-        probability among the validation normals (``reference_``), summed."""
-        if not self.rhythm:
-            return {"score": errors, "shape": errors, "rhythm": np.zeros_like(errors)}
+        """The score and its parts: the errors themselves, or with other evidence each as ``-log`` of its tail
+        probability among the validation normals (``reference_``), summed; ``shape`` and ``rhythm`` add up the
+        parts about the beat's shape and its timing."""
+        zero = np.zeros_like(errors)
+        if not self._evidence():
+            return {"score": errors, "shape": errors, "rhythm": zero, "reconstruction": errors}
         ref = self.reference_
-        shape = surprise(errors, ref["shape"], ref["n"])
-        rhythm = surprise(inputs["prematurity"], ref["rhythm"], ref["n"])
-        return {"score": shape + rhythm, "shape": shape, "rhythm": rhythm}
+        parts = {"reconstruction": surprise(errors, ref["shape"], ref["n"]),
+                 **{name: surprise(v, ref[name], ref["n"]) for name, v in inputs["evidence"].items()}}
+        return {"score": sum(parts.values()), "shape": sum(v for k, v in parts.items() if k in SHAPE),
+                "rhythm": parts.get("rhythm", zero), **parts}
 
     def _score(self, inputs: dict) -> np.ndarray:
         return self._fuse(self._errors(inputs), inputs)["score"]
@@ -565,10 +580,11 @@ class AutoencoderDetector:
         Returns
         -------
         dict of float64 arrays (n,)
-            ``score`` (:meth:`decision_function`); ``shape``: the reconstruction error's part, ``rhythm``:
-            the prematurity's part (with ``rhythm=True`` each is ``-log`` of its tail probability among the
-            validation normals, and ``score = shape + rhythm``); without rhythm, ``shape`` is the score and
-            ``rhythm`` is all zeros.
+            ``score`` (:meth:`decision_function`); ``shape``: the parts about the beat's shape (reconstruction
+            error, and deviation from the template with ``deviation=True``), ``rhythm``: the prematurity's part;
+            with other evidence fused, each is ``-log`` of its tail probability among the validation normals, one
+            array per evidence is returned too (``reconstruction``, ``deviation``, ``rhythm``), and
+            ``score = shape + rhythm``; with none, ``shape`` is the score and ``rhythm`` is all zeros.
         """
         self._check_fitted()
         inputs = self._inputs(self._validate(X, "X"))
@@ -682,9 +698,11 @@ class AutoencoderDetector:
                             f"{meta_path} (input length {input_len}, rr_features={det.rr_features})")
         det.model_, det.input_len_, det.threshold_, det.scaler_ = model, input_len, threshold, scaler
         det.reference_ = meta.get("reference")
-        if det.rhythm and not (isinstance(det.reference_, dict) and len(det.reference_.get("shape", [])) > 1
-                               and len(det.reference_.get("rhythm", [])) > 1):
-            raise DataError(f"{meta_path}: rhythm=True but no valid 'reference' distributions are stored")
+        wanted = ["shape", *det._evidence()]
+        if det._evidence() and not (isinstance(det.reference_, dict) and
+                                    all(len(det.reference_.get(k) or []) > 1 for k in wanted)):
+            raise DataError(f"{meta_path}: {', '.join(det._evidence())} fused but no valid 'reference' distributions "
+                            f"({', '.join(wanted)}) are stored")
         det.representation_ = meta.get("representation")
         det.train_info_ = meta.get("train_info") or {}
         det.history_ = meta.get("history") or {}

@@ -99,6 +99,13 @@ class Prematurity:
         return prematurity(beats)
 
 
+#: Evidence a detector can fuse besides its own (an autoencoder's reconstruction error), by name: a scorer class each.
+#: Adding a kind of evidence is one scorer class here and its name in this table.
+EVIDENCE = {"deviation": TemplateDeviation, "rhythm": Prematurity}
+#: What each kind of evidence says about a beat: its shape or its timing (the scan's reasons, EC57's VEB / SVEB).
+SHAPE, TIMING = ("reconstruction", "deviation"), ("rhythm",)
+
+
 class FusedDetector:
     """Evidences fused by Fisher's combination of their tail probabilities among the validation normals.
 

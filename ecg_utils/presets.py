@@ -20,11 +20,11 @@ PRESETS = {
         "description": "Each beat judged against its own patient, and its timing: centered beats (0.5-40 Hz, "
                        "per-beat z-score), the autoencoder (a 4-number bottleneck) reconstructs the beat minus the "
                        "patient's template (median of the 101 nearest regular, i.e. not premature, beats of the "
-                       "record, no labels); the reconstruction error is fused with how premature the beat is for the "
-                       "local rhythm, none where the rhythm is irregular (Fisher's combination of tail probabilities "
-                       "on the validation normals).",
+                       "record, no labels); the reconstruction error is fused with the beat's deviation from the template "
+                       "(no model) and how premature the beat is for the local rhythm, none where the rhythm is "
+                       "irregular (Fisher's combination of tail probabilities on the validation normals).",
         "data": {"representation": "centered", "template_width": 101, "template_regular": 0.95},
-        "detector": {"context": "template", "rhythm": True, "latent_dim": 4},
+        "detector": {"context": "template", "rhythm": True, "deviation": True, "latent_dim": 4},
     },
 }
 

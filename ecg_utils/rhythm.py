@@ -60,11 +60,25 @@ def _check_rr(beats: Beats):
                         "rhythm evidence needs beats cut from a recording")
 
 
+def _adjacent(sample, rr_prev) -> np.ndarray:
+    """For each beat after the first, whether the beat before it in the array is the one before it in the recording
+    (its previous RR interval spans exactly the gap in samples): False after beats left out, as in a set of normal
+    beats only, whose next beat's "previous interval" ends at a beat that is not there."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.diff(sample).astype(np.float64) / rr_prev[1:].astype(np.float64)   # samples per second
+    finite = np.isfinite(ratio) & (ratio > 0)
+    if not finite.any():
+        return np.zeros(len(ratio), dtype=bool)
+    fs = np.median(ratio[finite])
+    return finite & (np.abs(ratio - fs) < 0.01 * fs)
+
+
 def irregularity(beats: Beats, window=IRREGULAR_WINDOW, lags=IRREGULAR_LAGS, min_corr=NORMAL_SHAPE_CORR) -> np.ndarray:
     """How irregular the rhythm is around each beat: (n,), about 0.01 in sinus rhythm, 0.05-0.15 in AF.
 
     For each record (beats in time order), the intervals whose two beats are both normal-shaped
-    (:func:`template_correlation` >= ``min_corr``) form the NN series; each NN interval's distance to the nearest
+    (:func:`template_correlation` >= ``min_corr``) and both present (a set of normal beats only leaves gaps) form
+    the NN series; each NN interval's distance to the nearest
     of the ``lags`` previous ones, ``min_k |log NN_i - log NN_(i-k)|``, is smoothed by a centred rolling median
     over ``window`` NN intervals, and every beat takes the value of the nearest NN interval. A record with fewer
     than ``lags + 2`` NN intervals is 0 (no evidence).
@@ -77,7 +91,7 @@ def irregularity(beats: Beats, window=IRREGULAR_WINDOW, lags=IRREGULAR_LAGS, min
         idx = np.flatnonzero(beats.record == record)
         idx = idx[np.argsort(beats.sample[idx], kind="stable")]
         nn = np.isfinite(log_rr[idx]) & normal[idx]
-        nn[1:] &= normal[idx[:-1]]
+        nn[1:] &= normal[idx[:-1]] & _adjacent(beats.sample[idx], beats.rr[idx, 0])
         nn[0] = False
         v = log_rr[idx[nn]]
         if len(v) < lags + 2:

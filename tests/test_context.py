@@ -62,3 +62,26 @@ def test_surprise_is_monotone_and_keeps_order_past_the_reference():
     s = surprise(v, q, 1000)
     assert np.all(np.diff(s) > 0)
     assert s[0] == 0.0 and s[1] == pytest.approx(-np.log(np.mean(q > 0.0)), abs=0.01)
+
+
+def test_deviation_is_a_third_evidence_with_its_own_reference(split, tmp_path):
+    det = AutoencoderDetector(context="template", rhythm=True, deviation=True, epochs=1, seed=0)
+    det.fit(split.train[:3000], split.validation)
+    parts = det.score_parts(split.test)
+    assert {"reconstruction", "deviation", "rhythm"} <= set(parts) and len(det.reference_["deviation"]) > 1
+    np.testing.assert_allclose(parts["score"], parts["reconstruction"] + parts["deviation"] + parts["rhythm"])
+    np.testing.assert_allclose(parts["shape"], parts["reconstruction"] + parts["deviation"])
+    # ventricular beats (208) stand far from their patient's template: the deviation part says so
+    v, n = parts["deviation"][split.test.y == 2], parts["deviation"][split.test.y == 0]
+    assert np.median(v) > np.percentile(n, 95)
+    loaded = AutoencoderDetector.load(det.save(tmp_path / "det"))
+    # (the rhythm evidence depends on the neighbouring beats passed in the same call: compare like with like)
+    np.testing.assert_allclose(loaded.decision_function(split.test[:300]), det.decision_function(split.test[:300]),
+                               rtol=1e-5)
+    plain = split.test[:10]
+    from ecg_utils.dataset import Beats
+
+    with pytest.raises(DataError, match="template"):
+        AutoencoderDetector(deviation=True, epochs=1).fit(
+            Beats(plain.X, np.zeros(10), plain.record, plain.sample, plain.rr, plain.info),
+            Beats(plain.X, np.zeros(10), plain.record, plain.sample, plain.rr, plain.info))

@@ -94,3 +94,20 @@ def test_irregular_stretches_match_the_fibrillation_annotations_of_a_real_record
     ref = read_record(mitdb_dir, "203").rhythm_episodes(("(AFIB", "(AFL"))
     m = episode_detection({"203": list(zip(found.start, found.end))}, {"203": ref})
     assert m["duration_se"] > 0.9 and m["duration_ppv"] > 0.9
+
+
+def test_beats_left_out_break_the_interval_series():
+    """Normal beats only (a validation set): the interval after a removed beat is not compared with its neighbours."""
+    rng = np.random.default_rng(4)
+    rr = 0.8 + 0.01 * rng.standard_normal(400)
+    at = np.unique(rng.integers(5, 395, 120))
+    at = at[np.diff(at, prepend=0) > 1]               # PVCs (odd shape) at random places, each with its pause
+    rr[at - 1], rr[at] = 0.5, 1.1
+    ectopic = np.zeros(401, bool)
+    ectopic[at] = True
+    b = _beats(rr, ectopic)
+    whole = irregularity(b)
+    normals_only = irregularity(b[~ectopic])
+    assert np.median(whole) < IRREGULAR_THRESHOLD / 2
+    # the same measure with or without the ectopic beats (a pause compared with a normal interval would double it)
+    assert np.median(normals_only) == pytest.approx(np.median(whole), rel=0.1)
