@@ -27,14 +27,17 @@ Example
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import itertools
 import json
 import math
+import shutil
 import subprocess
 import sys
 import os
 import re
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -111,7 +114,7 @@ def _jsonable(obj):
 
 def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None, workers=1,
               kernel_name="python3", timeout=None, log_output=False, progress=print,
-              key_metric="roc_auc") -> pd.DataFrame:
+              key_metric="roc_auc", scheduler=None) -> pd.DataFrame:
     """Run ``notebook`` once per grid point and seed with papermill; return :func:`collect` of ``out_dir``.
 
     Parameters
@@ -143,6 +146,12 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
         Called with one line per finished run (``print`` by default; ``None`` for silence).
     key_metric : str
         The flattened metric named in the progress lines.
+    scheduler : str, optional
+        None runs on this machine as ``workers`` says. ``"local"`` (a Dask ``LocalCluster``, one process
+        worker per core), a Dask scheduler address (``"tcp://host:8786"``) or ``"env"``
+        (``$DASK_SCHEDULER_ADDRESS``) makes each run one Dask task (``workers`` is then ignored: the
+        cluster's workers run the tasks). Its workers must see ``notebook`` and ``out_dir`` at the same
+        paths. See :mod:`ecg_utils.cluster`.
 
     Returns
     -------
@@ -156,6 +165,10 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
     compared, so a moved sweep folder still resumes) is skipped. A changed parameter or an earlier
     failure reruns it. Fault tolerant: a failing run (an error in a cell, a timeout, no
     ``metrics.json`` written) is recorded in its ``error.json`` and the sweep goes on.
+    Whole or not at all: a run executes in a hidden sibling folder (``.<run>.<random>.partial``) that
+    replaces its run folder once the run finished or failed, so a run killed on the way (a Dask worker
+    lost: Dask reruns its task elsewhere) leaves no half-written run folder, and :func:`collect` never
+    counts a point twice. Partial folders left behind are removed when the sweep ends.
     Honesty: the sweep reports whatever the notebook measures; choose configurations on
     validation-side metrics, never on the test set (see :func:`best_params`).
     """
@@ -168,6 +181,10 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
     bad = [k for k in RESERVED if k in base]
     if bad:
         raise ValueError(f"base_params may not set {bad}: the sweep sets seed and out_dir itself")
+    if scheduler is not None:
+        from ecg_utils.cluster import resolve
+
+        resolve(scheduler)   # a malformed value fails here, before anything runs
     workers = max(1, int(workers))
     threads = max(1, _cores() // workers)
     say = progress or (lambda line: None)
@@ -208,7 +225,11 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
         say(f"[{k}/{n}] {job['label']}  {status}  {result['seconds']:.1f} s  "
             f"(elapsed {_duration(elapsed)}, ~{_duration(left)} left)")
 
-    if workers == 1 or len(todo) <= 1:
+    _clear_partials(out_dir, [Path(j["folder"]).name for j in todo])
+    if scheduler is not None:
+        for job, result in _run_on_dask(todo, scheduler):
+            report(job, result)
+    elif workers == 1 or len(todo) <= 1:
         for job in todo:
             report(job, run_point(**job))
     else:
@@ -218,6 +239,7 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
             futures = {pool.submit(_run_point_subprocess, job): job for job in todo}
             for fut in as_completed(futures):
                 report(futures[fut], fut.result())
+    _clear_partials(out_dir, [Path(j["folder"]).name for j in todo])
     return collect(out_dir)
 
 
@@ -239,59 +261,131 @@ def is_done(folder, params) -> bool:
 
 def run_point(notebook, folder, params, kernel_name="python3", timeout=None, log_output=False,
               threads=None, label=None) -> dict:
-    """Execute one run into ``folder``; never raises for a failure of the notebook.
+    """Execute one run into ``folder``, whole or not at all; never raises for a failure of the notebook.
 
-    Stale ``metrics.json`` / ``error.json`` are removed first. On failure ``error.json`` =
-    ``{"params", "error", "seconds"}`` is written; the returned dict has ``ok``, ``seconds``, and
-    ``metrics`` (ok) or ``error`` (failed).
+    The notebook runs in a fresh hidden sibling folder (:func:`partial_folder`) that replaces ``folder``
+    once the run finished or failed; ``params["out_dir"]`` in its ``metrics.json`` is then set to
+    ``folder``. On failure ``error.json`` = ``{"params", "error", "seconds"}`` is written; the returned
+    dict has ``ok``, ``seconds``, and ``metrics`` (ok) or ``error`` (failed).
     """
     import papermill as pm
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in (METRICS_FILE, ERROR_FILE):
-        (folder / name).unlink(missing_ok=True)
-    params = {**params, "out_dir": str(folder)}
+    work = partial_folder(folder)
+    run_params = {**params, "out_dir": str(work)}
     env = {v: str(threads) for v in THREAD_ENV} if threads else {}
     t0 = time.monotonic()
     try:
         with _environ(env):
-            pm.execute_notebook(notebook, str(folder / NOTEBOOK_FILE), parameters=params,
+            pm.execute_notebook(notebook, str(work / NOTEBOOK_FILE), parameters=run_params,
                                 kernel_name=kernel_name, execution_timeout=timeout,
                                 log_output=log_output, progress_bar=False, cwd=str(Path(notebook).parent))
-        if not (folder / METRICS_FILE).exists():
+        if not (work / METRICS_FILE).exists():
             raise RuntimeError(f"the notebook finished but wrote no {METRICS_FILE} in out_dir")
-        record = json.loads((folder / METRICS_FILE).read_text())
+        record = json.loads((work / METRICS_FILE).read_text())
+        if isinstance(record.get("params"), dict) and "out_dir" in record["params"]:
+            record["params"]["out_dir"] = str(folder)
+            _write_json(work / METRICS_FILE, record)
     except Exception as exc:  # noqa: BLE001 - any failure of one run is recorded, the sweep goes on
-        return _record_failure(folder, params, exc, time.monotonic() - t0)
+        result = _record_failure(work, {**params, "out_dir": str(folder)}, exc, time.monotonic() - t0)
+        replace_folder(work, folder)
+        return result
+    replace_folder(work, folder)
     return {"ok": True, "seconds": time.monotonic() - t0,
             "metrics": {**record.get("metrics", {}), **record.get("timings", {})}}
 
 
+PARTIAL_SUFFIX = ".partial"
+
+
+def partial_folder(folder) -> Path:
+    """A new, empty, hidden sibling of ``folder`` to build it in (``.<name>.<random>.partial``)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=PARTIAL_SUFFIX, dir=folder.parent))
+
+
+def replace_folder(new, folder) -> Path:
+    """Put the finished folder ``new`` at ``folder`` (an existing ``folder`` is replaced); each step a rename."""
+    new, folder = Path(new), Path(folder)
+    if folder.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old" + PARTIAL_SUFFIX, dir=folder.parent))
+        os.replace(folder, old / "run")
+        os.replace(new, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, folder)
+    return folder
+
+
+def _clear_partials(out_dir, names):
+    """Remove the partial folders of these runs (left behind by a run that was killed)."""
+    for name in names:
+        for p in Path(out_dir).glob(f".{glob.escape(name)}.*{PARTIAL_SUFFIX}"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _fail_point(job, exc, seconds) -> dict:
+    """Record a run that died before it could record itself: a fresh run folder holding only ``error.json``."""
+    work = partial_folder(job["folder"])
+    result = _record_failure(work, {**job["params"], "out_dir": job["folder"]}, exc, seconds)
+    replace_folder(work, job["folder"])
+    return result
+
+
+def _run_on_dask(jobs, scheduler):
+    """Yield ``(job, result)`` as each run finishes, each a Dask task running :func:`run_point` on a worker.
+
+    A worker lost while it runs a point: Dask reruns the task on another worker (up to its
+    ``distributed.scheduler.allowed-failures``, then the point is recorded as failed).
+    """
+    from distributed import as_completed as dask_completed
+
+    from ecg_utils import cluster
+
+    if not jobs:
+        return
+    with cluster.connect(scheduler) as client:
+        futures = {}
+        for job in jobs:
+            key = f"sweep-point-{Path(job['folder']).name}-{os.urandom(4).hex()}"
+            # the worker's environment sets its thread counts (see ecg_utils.cluster.local_cluster)
+            futures[client.submit(run_point, **{**job, "threads": None}, key=key, pure=False)] = job
+        t0 = {f.key: time.monotonic() for f in futures}
+        for fut in dask_completed(list(futures)):
+            job = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: the point fails, the sweep goes on
+                result = _fail_point(job, exc, time.monotonic() - t0[fut.key])
+            yield job, result
+
+
 _CHILD = ("import json, sys; from ecg_utils.experiment import run_point; "
-          "run_point(**json.loads(sys.argv[1]))")
+          "result = run_point(**json.loads(sys.argv[1])); "
+          "open(sys.argv[2], 'w').write(json.dumps(result))")
 
 
 def _run_point_subprocess(job) -> dict:
-    """:func:`run_point` in a child Python process, its thread-count variables set; reads the outcome
-    back from the run folder (``error.json`` or ``metrics.json``)."""
-    folder = Path(job["folder"])
+    """:func:`run_point` in a child Python process, its thread-count variables set; its outcome comes back in
+    a result file (a run folder may still hold an older run if the child died)."""
     env = {**os.environ, **{v: str(job["threads"]) for v in THREAD_ENV}}
+    fd, result_path = tempfile.mkstemp(prefix=f".{Path(job['folder']).name}.", suffix=".result.json",
+                                       dir=Path(job["folder"]).parent)
+    os.close(fd)
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(job)], env=env,
-                          stdout=None if job["log_output"] else subprocess.DEVNULL,
-                          stderr=None if job["log_output"] else subprocess.PIPE, text=True)
+    try:
+        proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(job), result_path], env=env,
+                              stdout=None if job["log_output"] else subprocess.DEVNULL,
+                              stderr=None if job["log_output"] else subprocess.PIPE, text=True)
+        text = Path(result_path).read_text()
+    finally:
+        Path(result_path).unlink(missing_ok=True)
     seconds = time.monotonic() - t0
-    if (folder / ERROR_FILE).exists():
-        record = json.loads((folder / ERROR_FILE).read_text())
-        return {"ok": False, "seconds": record.get("seconds", seconds), "error": record.get("error", "")}
-    if proc.returncode == 0 and (folder / METRICS_FILE).exists():
-        record = json.loads((folder / METRICS_FILE).read_text())
-        return {"ok": True, "seconds": seconds,
-                "metrics": {**record.get("metrics", {}), **record.get("timings", {})}}
+    if proc.returncode == 0 and text:
+        return json.loads(text)
     tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
-    return _record_failure(folder, job["params"], ChildProcessError(f"the worker process died: {tail[0]}"),
-                           seconds)
+    return _fail_point(job, ChildProcessError(f"the worker process died: {tail[0]}"), seconds)
 
 
 def error_message(exc: BaseException, limit=300) -> str:
@@ -385,7 +479,8 @@ def flatten(d: dict, prefix="") -> dict:
 def collect(out_dir, write_csv=True) -> pd.DataFrame:
     """One row per run folder under ``out_dir`` (its children, and their children).
 
-    A run folder is one holding ``metrics.json``, ``error.json`` or ``run.ipynb``. Columns: ``run``
+    A run folder is one holding ``metrics.json``, ``error.json`` or ``run.ipynb``; hidden folders (a run
+    still being written, :func:`run_point`) are not runs. Columns: ``run``
     (the folder, relative to ``out_dir``), ``status`` (``"ok"`` / ``"failed"``), ``error`` (the message,
     or empty), then the parameters under their own names (``out_dir`` left out: ``run`` says where),
     then the flattened metrics (``roc_auc``, ``per_class.S.detection_rate``) and timings. A metric or
@@ -399,7 +494,8 @@ def collect(out_dir, write_csv=True) -> pd.DataFrame:
     """
     out_dir = Path(out_dir)
     folders = [p for p in list(out_dir.glob("*")) + list(out_dir.glob("*/*"))
-               if p.is_dir() and any((p / f).exists() for f in (METRICS_FILE, ERROR_FILE, NOTEBOOK_FILE))]
+               if p.is_dir() and not any(part.startswith(".") for part in p.relative_to(out_dir).parts)
+               and any((p / f).exists() for f in (METRICS_FILE, ERROR_FILE, NOTEBOOK_FILE))]
     rows, param_cols = [], []
     for folder in folders:
         row = {"run": folder.relative_to(out_dir).as_posix(), "status": "failed", "error": ""}
