@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -64,46 +65,22 @@ def _train(args):
     print(f"Saved the detector ({detector.epochs_trained_} epochs, threshold {detector.threshold_:.4g}) to {args.out}")
 
 
-def _unique_names(paths) -> list:
-    """An output subfolder name per recording: its file name without extensions, made unique with _2, _3..."""
-    from pathlib import Path
-
-    names, seen = [], {}
-    for path in paths:
-        base = Path(path).name.split(".")[0] or "recording"
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
-    return names
-
-
 def _scan(args):
     from pathlib import Path
 
-    from ecg_utils.pretrained import load_detector
-    from ecg_utils.scan import scan
-    from ecg_utils.scan_output import write_scan
+    from ecg_utils.archive import SUMMARY_FILE, scan_many, table_text
 
-    detector, _ = load_detector(args.model)  # once, for every recording
-    out, several = Path(args.out), len(args.recordings) > 1
-    failed = []
-    for source, name in zip(args.recordings, _unique_names(args.recordings)):
-        target = out / name if several else out
-        try:
-            result = scan(source, detector, lead=args.lead, fs=args.fs, units=args.units, column=args.column,
-                          verbose=True)
-            write_scan(result, target, report=not args.no_report)
-        except DataError as exc:
-            if not several:
-                raise
-            print(f"error: {exc}", file=sys.stderr)
-            failed.append(source)
-            continue
-        s = result.summary()
-        print(f"{name}: {s['flagged']:,} of {s['beats_scored']:,} beats flagged ({s['burden_pct']:.1f}%), "
-              f"{s['unreadable_s']:.0f} s unreadable -> {target}" + ("/report.html" if not args.no_report else ""),
-              flush=True)
-    if failed:
-        raise DataError(f"{len(failed)} of {len(args.recordings)} recording(s) could not be scanned: {', '.join(failed)}")
+    table = scan_many(args.recordings, args.out, model=args.model, scheduler=args.scheduler,
+                      report=not args.no_report, progress=lambda line: print(line, flush=True),
+                      verbose=args.scheduler is None, lead=args.lead, fs=args.fs, units=args.units,
+                      column=args.column)
+    if len(table) > 1:
+        print(table_text(table))
+        print(f"Wrote {Path(args.out) / SUMMARY_FILE}")
+    failed = table[table.status != "ok"]
+    if len(failed):
+        raise DataError(f"{len(failed)} of {len(table)} recording(s) could not be scanned: "
+                        f"{', '.join(failed.source)}")
 
 
 def _figures(args):
@@ -152,7 +129,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("scan", help="find the abnormal beats of recordings (WFDB, EDF, CSV, .npy): no annotations, "
                                     "no training needed")
     p.add_argument("recordings", nargs="+", metavar="RECORDING",
-                   help="a WFDB record (NAME.hea), an EDF file, a CSV/TSV/TXT of samples or a .npy array")
+                   help="a WFDB record (NAME.hea), an EDF file, a CSV/TSV/TXT of samples or a .npy array; a folder "
+                        "stands for its WFDB records and EDF files")
     p.add_argument("--model", help="a saved detector's folder (default: the detector shipped with the package)")
     p.add_argument("--out", default="scan", help="output folder (one subfolder per recording if several; "
                                                   "default ./scan)")
@@ -161,6 +139,9 @@ def main(argv=None) -> int:
     p.add_argument("--fs", type=float, help="sampling rate in Hz (required for CSV and NumPy files)")
     p.add_argument("--units", help="units of a CSV/NumPy signal (default mV; uV and V are converted)")
     p.add_argument("--no-report", action="store_true", help="write the table and annotations only")
+    p.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
+                   help="one Dask task per recording: 'local' (a local cluster, one worker per core) or a scheduler "
+                        "address such as tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS, else no Dask)")
     p.set_defaults(func=_scan)
     p = sub.add_parser("figures", help="redraw the README's figure (images/what_the_detector_sees.png)")
     p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")

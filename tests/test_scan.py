@@ -373,12 +373,15 @@ def test_cli_scans_two_recordings_into_one_subfolder_each(files, scans, tmp_path
     assert main(["scan", str(files / "w119.hea"), str(files / "n119.npy"), "--fs", "360", "--out", str(out),
                  "--no-report"]) == 0
     assert capsys.readouterr().err == ""
-    assert sorted(p.name for p in out.iterdir()) == ["n119", "w119"]
+    assert sorted(p.name for p in out.iterdir()) == ["n119", "summary.csv", "w119"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.recording) == ["w119", "n119"] and list(summary.status) == ["ok", "ok"]
     for name, fmt in (("w119", "wfdb"), ("n119", "npy")):
         assert sorted(p.name for p in (out / name).iterdir()) == sorted(["beats.csv", f"{name}.flag", "summary.json"])
         table = pd.read_csv(out / name / "beats.csv")
         np.testing.assert_array_equal(table["sample"], scans[fmt].beats["sample"])
         np.testing.assert_array_equal(table.flagged, scans[fmt].beats.flagged)
+        assert summary.set_index("recording").loc[name, "flagged"] == table.flagged.sum()
 
 
 def test_cli_two_recordings_with_the_same_name_are_not_lost(files, tmp_path, capsys):
@@ -386,7 +389,7 @@ def test_cli_two_recordings_with_the_same_name_are_not_lost(files, tmp_path, cap
     out = tmp_path / "out"
     rc = main(["scan", str(files / "w119.hea"), str(tmp_path / "w119.npy"), "--fs", "360", "--out", str(out),
                "--no-report"])
-    assert rc != 0 or len(list(out.iterdir())) == 2
+    assert rc != 0 or len([p for p in out.iterdir() if p.is_dir()]) == 2
 
 
 # --- 6. reasons() and the summary ----------------------------------------------------------------------------------
