@@ -84,7 +84,7 @@ def local_cluster(n_workers=None, **kwargs):
 
 
 @contextlib.contextmanager
-def connect(scheduler, n_workers=None, timeout=CONNECT_TIMEOUT):
+def connect(scheduler, n_workers=None, timeout=None):
     """A :class:`distributed.Client` for ``scheduler`` (see the module's docstring); closed on exit, with the
     local cluster it started.
 
@@ -94,8 +94,8 @@ def connect(scheduler, n_workers=None, timeout=CONNECT_TIMEOUT):
         ``"local"``, ``"env"`` or a scheduler address.
     n_workers : int, optional
         Workers of a local cluster (default: one per core); ignored for an address.
-    timeout : float
-        Seconds to wait for the scheduler.
+    timeout : float, optional
+        Seconds to wait for the scheduler (default :data:`CONNECT_TIMEOUT`).
 
     Raises
     ------
@@ -105,6 +105,7 @@ def connect(scheduler, n_workers=None, timeout=CONNECT_TIMEOUT):
     from distributed import Client
 
     target = resolve(scheduler)
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     if target == LOCAL:
         with local_cluster(n_workers) as cluster, Client(cluster) as client:
             yield client
