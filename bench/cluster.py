@@ -153,21 +153,31 @@ def markdown(r) -> str:
     lines = [
         "# Sweeps and archive scans on Dask (`python -m bench.cluster`)", "",
         f"{r['date']}, {r['environment']['cpus_usable']} usable cores ({r['environment']['cpu']}), "
-        f"load average {r['load_before'][0]:.1f} before the run. Command: `{r['command']}`.", "",
+        f"load average {r['load_before'][0]:.1f} before the run and {r['load_after'][0]:.1f} after it (above the "
+        f"core count: other processes shared the machine, and the timings move with them). "
+        f"Command: `{r['command']}`.", "",
         f"**Sweep**: the baseline notebook, {n_pts} runs (grid {r['sweep']['grid']}, seeds {r['sweep']['seeds']}; "
         f"{len(SWEEP_RECORDS)} records, {r['sweep']['base_params']['epochs']} epochs, "
         f"{r['sweep']['base_params']['max_train_beats']} training beats per run).", "",
-        "| how | wall (s) | per run (s) | runs ok | sum of the runs' own time (s) | cluster start (s) |",
-        "|---|---|---|---|---|---|",
+        "| how | wall (s) | per run (s) | runs ok | sum of the runs' own time (s) | of which training (s) | "
+        "cluster start (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, label in (("no_dask", "no Dask (one run after another)"), ("dask_1_workers", "Dask, 1 worker"),
                         ("dask_2_workers", "Dask, 2 workers")):
         run = sw[name]
         start = sw.get(f"{name}_start_s")
+        fit = "" if run.get("fit_s_sum") is None else f"{run['fit_s_sum']:.1f}"
         lines.append(f"| {label} | {run['wall_s']:.1f} | {run['wall_s'] / run['points']:.1f} | {run['ok']}/"
-                     f"{run['points']} | {run['point_s_sum']:.1f} | {'' if start is None else f'{start:.1f}'} |")
+                     f"{run['points']} | {run['point_s_sum']:.1f} | {fit} | {'' if start is None else f'{start:.1f}'} |")
+    fits = [sw[k]["fit_s_sum"] / sw[k]["point_s_sum"] for k in ("no_dask", "dask_1_workers", "dask_2_workers")
+            if sw[k].get("fit_s_sum") is not None and sw[k]["point_s_sum"]]
+    aucs = {tuple(sw[k]["roc_auc"]) for k in ("no_dask", "dask_1_workers", "dask_2_workers")}
     lines += ["", f"Sweep speed-up, 2 workers vs 1: **{r['ratios']['sweep_1_over_2']:.2f}x**; Dask with 1 worker vs "
-              f"no Dask: {r['ratios']['sweep_dask1_over_none']:.2f}x the wall time.", "",
+              f"no Dask: {r['ratios']['sweep_dask1_over_none']:.2f}x the wall time. Training, the part TensorFlow "
+              f"spreads over the cores, is {100 * min(fits):.0f}-{100 * max(fits):.0f}% of a run's time; the rest "
+              f"(kernel start, imports, beats, evaluation, figures) is mostly one thread. The runs' ROC AUCs are "
+              f"{'the same' if len(aucs) == 1 else 'NOT the same'} in the three ways.", "",
               f"**Scan**: {r['scan']['records']} shared MIT-BIH records (30 min each; tables and annotation files, "
               f"no HTML report).", "",
               "| how | wall (s) | per record (s) | recordings ok | beats | flagged | cluster start (s) |",

@@ -115,7 +115,7 @@ def connect(scheduler, n_workers=None, timeout=None):
     except (OSError, TimeoutError, ValueError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {target} within {timeout:g} s "
-                                   f"({reason}); start one with `dask scheduler`, or use scheduler='local'") from None
+                                   f"({reason}); start one with `dask scheduler`, or give 'local' instead") from None
     try:
         yield client
     finally:

@@ -302,7 +302,11 @@ def partial_folder(folder) -> Path:
     """A new, empty, hidden sibling of ``folder`` to build it in (``.<name>.<random>.partial``)."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=PARTIAL_SUFFIX, dir=folder.parent))
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=PARTIAL_SUFFIX, dir=folder.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    work.chmod(0o777 & ~umask)   # mkdtemp makes it private; a run folder is an ordinary folder
+    return work
 
 
 def replace_folder(new, folder) -> Path:

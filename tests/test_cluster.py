@@ -201,3 +201,16 @@ def test_scan_many_on_the_cluster_matches_the_scan_here(mitdb_dir, local_address
                                   pd.read_csv(tmp_path / "here" / "beats.csv"))
     beats = pd.read_csv(tmp_path / "dask" / "119" / "beats.csv")
     assert table.flagged[0] == beats.flagged.sum() > 300 and table.beats[0] == len(beats)   # 119 has 444 V beats
+
+
+def test_scan_with_an_unreachable_scheduler_is_exit_code_2_and_one_line(mitdb_dir, tmp_path, monkeypatch, capsys):
+    from ecg_utils.cli import main
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
+    out = tmp_path / "scans"
+    assert main(["scan", str(mitdb_dir / "119.hea"), str(mitdb_dir / "208.hea"), "--out", str(out),
+                 "--scheduler", address]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot reach the Dask scheduler at {address}"), lines
+    assert not out.exists()
