@@ -2,7 +2,7 @@
 
 :func:`scan_many` scans each recording (:func:`ecg_utils.scan.scan`) into its own subfolder of ``out_dir``, each
 written whole by :func:`ecg_utils.scan_output.write_scan`, and writes ``out_dir/summary.csv``: one row per
-recording (its beats, flagged beats, burden, unreadable time, seconds, or why it failed). With a ``scheduler``
+recording (its beats, flagged beats, burden, irregular-rhythm and unreadable time, seconds, or why it failed). With a ``scheduler``
 (:mod:`ecg_utils.cluster`) each recording is one Dask task and each worker loads the detector once.
 
 Example
@@ -26,7 +26,7 @@ SUMMARY_FILE = "summary.csv"
 FOLDER_PATTERNS = ("*.hea", "*.edf", "*.EDF")
 #: Columns of the summary table.
 COLUMNS = ("recording", "source", "status", "error", "beats", "beats_scored", "flagged", "burden_pct",
-           "flagged_per_hour", "unreadable_s", "duration_s", "seconds", "out")
+           "flagged_per_hour", "irregular_rhythm_s", "unreadable_s", "duration_s", "seconds", "out")
 
 _detectors: dict = {}
 _lock = threading.Lock()
@@ -94,7 +94,8 @@ def scan_to_folder(source, target, model=None, report=True, verbose=False, **opt
         return {**row, "status": "failed", "error": str(exc), "out": "", "seconds": time.monotonic() - t0}
     s = result.summary()
     return {**row, **{k: s[k] for k in ("beats", "beats_scored", "flagged", "burden_pct", "flagged_per_hour",
-                                        "unreadable_s", "duration_s")}, "seconds": time.monotonic() - t0}
+                                        "unreadable_s", "duration_s")},
+            "irregular_rhythm_s": s["irregular_rhythm"]["duration_s"], "seconds": time.monotonic() - t0}
 
 
 def scan_many(sources, out_dir, model=None, scheduler=None, report=True, progress=print, verbose=False,
@@ -200,9 +201,9 @@ def _line(row) -> str:
 
 def table_text(table) -> str:
     """The summary table as text, for a terminal."""
-    cols = ["recording", "status", "beats", "flagged", "burden_pct", "unreadable_s", "seconds"]
+    cols = ["recording", "status", "beats", "flagged", "burden_pct", "irregular_rhythm_s", "unreadable_s", "seconds"]
     shown = table[cols].copy()
-    for c in ("burden_pct", "unreadable_s", "seconds"):
+    for c in ("burden_pct", "irregular_rhythm_s", "unreadable_s", "seconds"):
         shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
     for c in ("beats", "flagged"):
         shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
