@@ -121,7 +121,3 @@ def connect(scheduler, n_workers=None, timeout=None):
     finally:
         client.close()
 
-
-def workers(client) -> int:
-    """How many workers the cluster has now."""
-    return len(client.scheduler_info().get("workers", {}))
