@@ -83,8 +83,23 @@ def plot_reconstructions(X, X_hat, y, class_names=CLASS_NAMES, n_per_class=2, fs
     return fig
 
 
-def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=True, bins=60, ax=None) -> Figure:
-    """Density of the reconstruction error per class, with the threshold as a vertical line.
+#: What :meth:`AutoencoderDetector.decision_function` returns, in words: the reconstruction error alone, or (with
+#: ``rhythm``) the fused score, ``-log`` of the tail probabilities of shape and timing among validation normals.
+SCORE_LABELS = {False: "reconstruction error (MAE, standardised units)",
+                True: "anomaly score: -log p(shape) - log p(timing)"}
+
+
+def score_label(rhythm) -> str:
+    """The axis label of a detector's score: ``score_label(detector.rhythm)`` (:data:`SCORE_LABELS`)."""
+    return SCORE_LABELS[bool(rhythm)]
+
+
+def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=True, bins=60, xlabel=None,
+                          ax=None) -> Figure:
+    """The share of each class's beats per score bin, with the threshold as a vertical line.
+
+    Each class is drawn as the fraction of its beats in each bin (not a density per unit of score: on a log axis
+    the bins near the smallest score are narrow, and one beat there would draw a spike as tall as the mode).
 
     Parameters
     ----------
@@ -93,8 +108,11 @@ def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=Tru
     threshold : float
     class_names : sequence of str
     log : bool
-        Logarithmic error axis (and bins): errors span decades.
+        Logarithmic score axis (and bins): errors span decades. Scores of 0 or below cannot be placed on it:
+        their number is given in the legend.
     bins : int
+    xlabel : str, optional
+        What the scores are (:func:`score_label`); default ``"reconstruction error"``.
     ax : Axes, optional
 
     Returns
@@ -105,17 +123,20 @@ def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=Tru
     fig = _figure(None, ax, figsize=(7, 4), layout="constrained")
     ax = ax if ax is not None else fig.add_subplot()
     positive = scores[scores > 0]
-    if log and len(positive):
+    log = bool(log and len(positive))
+    if log:
         edges = np.geomspace(positive.min(), max(scores.max(), threshold), bins + 1)
         ax.set_xscale("log")
     else:
         edges = np.linspace(min(scores.min(), threshold), max(scores.max(), threshold), bins + 1)
     for c, name in _present(y, class_names):
-        ax.hist(scores[y == c], bins=edges, density=True, histtype="step", lw=1.5, color=_color(name, c),
-                label=f"{name} (n={int((y == c).sum())})")
+        s = scores[y == c]
+        hidden = int((s <= 0).sum()) if log else 0
+        ax.hist(s, bins=edges, weights=np.full(len(s), 1.0 / len(s)), histtype="step", lw=1.5,
+                color=_color(name, c), label=f"{name} (n={len(s)}" + (f"; {hidden} at 0 not shown)" if hidden else ")"))
     ax.axvline(threshold, color="k", ls="--", label=f"threshold {threshold:.3g}")
-    ax.set_xlabel("reconstruction error")
-    ax.set_ylabel("density")
+    ax.set_xlabel(xlabel or "reconstruction error")
+    ax.set_ylabel("share of the class's beats per bin")
     ax.legend(fontsize=8)
     return fig
 
