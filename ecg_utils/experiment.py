@@ -653,9 +653,9 @@ def plot_sweep(df, x, metrics, ax=None, hue=None):
 
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     if ax is None:
-        ncols = min(4, len(metrics))
+        ncols = min(3, len(metrics))          # three across: the labels stay readable at a report's width
         nrows = -(-len(metrics) // ncols)
-        fig = Figure(figsize=(4.2 * ncols, 3.4 * nrows), layout="constrained")
+        fig = Figure(figsize=(4.0 * ncols, 3.2 * nrows), layout="constrained")
         grid = fig.subplots(nrows, ncols, squeeze=False)
         axes = list(grid.ravel()[:len(metrics)])
         for spare in grid.ravel()[len(metrics):]:
@@ -696,7 +696,7 @@ def plot_sweep(df, x, metrics, ax=None, hue=None):
         a.set_ylabel(metric_label(metric))
         gap = (max(means) - min(means)) if means else float("nan")
         spread = f"seed std up to {_fmt(max(stds))}" if stds else "one seed: spread unknown"
-        a.set_title(f"{metric} (y from {lo:.3g} to {hi:.3g})\nmeans differ by {_fmt(gap)}; {spread}", fontsize=8)
+        a.set_title(f"{metric} (y from {lo:.3g} to {hi:.3g})\nmeans differ by {_fmt(gap)}; {spread}", fontsize=9)
         if hue is not None:
             a.legend(fontsize=8)
     fig.suptitle(f"against {x}: mean ± std over seeds, each seed a dot; y ranges at least {MIN_SPAN:g} wide "

@@ -108,8 +108,9 @@ def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=Tru
     threshold : float
     class_names : sequence of str
     log : bool
-        Logarithmic score axis (and bins): errors span decades. Scores of 0 or below cannot be placed on it:
-        their number is given in the legend.
+        Logarithmic score axis (and bins): errors span decades. It starts at the 0.1th percentile of the positive
+        scores (the few beats below are counted in the first bin, and their number given under the axis); scores
+        of 0 or below cannot be placed on it: their number is given in the legend.
     bins : int
     xlabel : str, optional
         What the scores are (:func:`score_label`); default ``"reconstruction error"``.
@@ -124,18 +125,26 @@ def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=Tru
     ax = ax if ax is not None else fig.add_subplot()
     positive = scores[scores > 0]
     log = bool(log and len(positive))
+    low = None
     if log:
-        edges = np.geomspace(positive.min(), max(scores.max(), threshold), bins + 1)
+        # from the 0.1th percentile: a few beats far below the rest would stretch the axis over empty decades;
+        # they are counted in the first bin instead
+        low = min(float(np.percentile(positive, 0.1)), threshold)
+        edges = np.geomspace(low, max(scores.max(), threshold), bins + 1)
         ax.set_xscale("log")
     else:
         edges = np.linspace(min(scores.min(), threshold), max(scores.max(), threshold), bins + 1)
     for c, name in _present(y, class_names):
         s = scores[y == c]
         hidden = int((s <= 0).sum()) if log else 0
+        if log:
+            s = np.where((s > 0) & (s < low), low, s)
         ax.hist(s, bins=edges, weights=np.full(len(s), 1.0 / len(s)), histtype="step", lw=1.5,
                 color=_color(name, c), label=f"{name} (n={len(s)}" + (f"; {hidden} at 0 not shown)" if hidden else ")"))
     ax.axvline(threshold, color="k", ls="--", label=f"threshold {threshold:.3g}")
-    ax.set_xlabel(xlabel or "reconstruction error")
+    below = int(((scores > 0) & (scores < low)).sum()) if log else 0
+    note = f"\n({below} beat{'s' if below != 1 else ''} below {low:.2g} counted in the first bin)" if below else ""
+    ax.set_xlabel((xlabel or "reconstruction error") + note)
     ax.set_ylabel("share of the class's beats per bin")
     ax.legend(fontsize=8)
     return fig
