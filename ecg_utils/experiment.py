@@ -697,8 +697,8 @@ def plot_sweep(df, x, metrics, ax=None, hue=None):
         gap = (max(means) - min(means)) if means else float("nan")
         spread = f"seed std up to {_fmt(max(stds))}" if stds else "one seed: spread unknown"
         a.set_title(f"{metric} (y from {lo:.3g} to {hi:.3g})\nmeans differ by {_fmt(gap)}; {spread}", fontsize=9)
-        if hue is not None:
-            a.legend(fontsize=8)
+    if hue is not None:
+        axes[0].legend(fontsize=8)                # one legend: the lines are the same in every panel
     fig.suptitle(f"against {x}: mean ± std over seeds, each seed a dot; y ranges at least {MIN_SPAN:g} wide "
                  "for metrics between 0 and 1, from 0 for the others", fontsize=9)
     return fig
