@@ -83,15 +83,23 @@ def plot_reconstructions(X, X_hat, y, class_names=CLASS_NAMES, n_per_class=2, fs
     return fig
 
 
-#: What :meth:`AutoencoderDetector.decision_function` returns, in words: the reconstruction error alone, or (with
-#: ``rhythm``) the fused score, ``-log`` of the tail probabilities of shape and timing among validation normals.
-SCORE_LABELS = {False: "reconstruction error (MAE, standardised units)",
-                True: "anomaly score: -log p(shape) - log p(timing)"}
+#: The evidence a detector can fuse with its reconstruction error, in words (``ecg_utils.fusion.EVIDENCE``).
+EVIDENCE_WORDS = {"deviation": "template deviation", "rhythm": "timing"}
 
 
-def score_label(rhythm) -> str:
-    """The axis label of a detector's score: ``score_label(detector.rhythm)`` (:data:`SCORE_LABELS`)."""
-    return SCORE_LABELS[bool(rhythm)]
+def score_label(rhythm=False, deviation=False) -> str:
+    """What :meth:`AutoencoderDetector.decision_function` returns, in words, for an axis label: the reconstruction
+    error alone, or the fused score, a sum of ``-log`` tail probabilities among validation normals.
+
+    >>> score_label()
+    'reconstruction error (MAE, standardised units)'
+    >>> score_label(rhythm=True, deviation=True)
+    'anomaly score: -log p(reconstruction) - log p(template deviation) - log p(timing)'
+    """
+    parts = [name for name, on in (("deviation", deviation), ("rhythm", rhythm)) if on]
+    if not parts:
+        return "reconstruction error (MAE, standardised units)"
+    return "anomaly score: " + " - ".join(["-log p(reconstruction)"] + [f"log p({EVIDENCE_WORDS[p]})" for p in parts])
 
 
 def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=True, bins=60, xlabel=None,

@@ -49,9 +49,10 @@ def test_error_histograms_show_each_class_as_shares_that_sum_to_one_and_name_the
     _, _, y, scores = toy
     scores = scores.copy()
     scores[0] = 0.0                                           # a zero score cannot sit on a log axis: counted instead
-    fig = plots.plot_error_histograms(scores, y, threshold=0.4, xlabel=plots.score_label(True))
+    fig = plots.plot_error_histograms(scores, y, threshold=0.4, xlabel=plots.score_label(rhythm=True))
     (ax,) = fig.axes
-    assert ax.get_xlabel().startswith(plots.SCORE_LABELS[True]) and "share" in ax.get_ylabel()
+    assert ax.get_xlabel().startswith("anomaly score: -log p(reconstruction) - log p(timing)")
+    assert "share" in ax.get_ylabel()
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert texts[0] == "N (n=10; 1 at 0 not shown)" and texts[1] == "S (n=3)"
     for patch, n_shown, n in zip(ax.patches, (9, 3, 5), (10, 3, 5)):
