@@ -268,7 +268,7 @@ def run_point(notebook, folder, params, kernel_name="python3", timeout=None, log
     ``folder``. On failure ``error.json`` = ``{"params", "error", "seconds"}`` is written; the returned
     dict has ``ok``, ``seconds``, and ``metrics`` (ok) or ``error`` (failed).
     """
-    import papermill as pm
+    from ecg_utils.execute import execute_notebook
 
     folder = Path(folder)
     work = partial_folder(folder)
@@ -277,9 +277,8 @@ def run_point(notebook, folder, params, kernel_name="python3", timeout=None, log
     t0 = time.monotonic()
     try:
         with _environ(env):
-            pm.execute_notebook(notebook, str(work / NOTEBOOK_FILE), parameters=run_params,
-                                kernel_name=kernel_name, execution_timeout=timeout,
-                                log_output=log_output, progress_bar=False, cwd=str(Path(notebook).parent))
+            execute_notebook(notebook, work / NOTEBOOK_FILE, parameters=run_params, kernel_name=kernel_name,
+                             execution_timeout=timeout, log_output=log_output)
         if not (work / METRICS_FILE).exists():
             raise RuntimeError(f"the notebook finished but wrote no {METRICS_FILE} in out_dir")
         record = json.loads((work / METRICS_FILE).read_text())
@@ -673,21 +672,91 @@ def write_params_file(params: dict, path, comment=None) -> Path:
 
 
 # ------------------------------------------------------------------------------------------- plotting
-def plot_sweep(df, x, metrics, ax=None, hue=None):
-    """One panel per metric: mean over seeds vs the swept parameter ``x``, std error bars, seeds as dots.
+#: What each metric of a run is, in words, for axis labels and tables.
+METRIC_LABELS = {
+    "roc_auc": "ROC AUC (abnormal vs normal)",
+    "average_precision": "average precision",
+    "roc_auc_per_class.S": "ROC AUC, S vs N",
+    "roc_auc_per_class.V": "ROC AUC, V vs N",
+    "roc_auc_per_class.F": "ROC AUC, F vs N",
+    "detection.S.rate": "S beats flagged",
+    "detection.V.rate": "V beats flagged",
+    "detection.F.rate": "F beats flagged",
+    "normal_fpr": "normal beats flagged (FPR)",
+    "recall_at_fpr.per_class.S": "S recall at 1% normal FPR",
+    "recall_at_fpr.per_class.V": "V recall at 1% normal FPR",
+    "validation_loss": "validation loss (normals)",
+    "fit_seconds": "training time (s)",
+    "epochs_trained": "epochs trained",
+}
+#: Metrics that are shares or probabilities (between 0 and 1): their panels span at least :data:`MIN_SPAN`.
+UNIT_METRICS = ("roc_auc", "average_precision", "detection.", "normal_fpr", "recall_at_fpr")
+#: The smallest y span of a panel of a metric between 0 and 1: a 0.001 difference stays a sliver of the panel.
+MIN_SPAN = 0.1
 
-    ``x`` may be numeric (plotted at its values) or categorical (strings such as optimizer names,
-    plotted at evenly spaced positions). ``hue`` draws one line per value of a second parameter.
-    ``ax`` is one Axes (one metric) or a sequence of Axes (one per metric); ``None`` makes a figure.
-    Only successful runs are drawn. Returns the Figure.
+
+def metric_label(metric) -> str:
+    """A metric's name in words (:data:`METRIC_LABELS`), or the name itself."""
+    return METRIC_LABELS.get(metric, metric)
+
+
+def y_range(metric, values) -> tuple:
+    """The y range of a sweep panel: for a metric between 0 and 1 (:data:`UNIT_METRICS`) at least
+    :data:`MIN_SPAN` wide around the data and within [0, 1]; for other non-negative metrics (seconds,
+    epochs, losses) from 0 to a little above the largest value.
+
+    >>> y_range("roc_auc", [0.981, 0.982])
+    (0.9, 1.0)
     """
-    import matplotlib.pyplot as plt
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+    if v.size == 0:
+        return (0.0, 1.0)
+    lo, hi = float(v.min()), float(v.max())
+    if metric.startswith(UNIT_METRICS) and lo >= 0 and hi <= 1:
+        span = min(1.0, max(MIN_SPAN, (hi - lo) * 1.2))
+        bottom = min(max((lo + hi - span) / 2, 0.0), 1.0 - span)
+        bottom = math.floor(round(bottom * 100, 6)) / 100          # hundredths: ticks at round numbers
+        return (bottom, min(1.0, math.ceil(round((bottom + span) * 100, 6)) / 100))
+    if lo >= 0:
+        return (0.0, hi * 1.1 if hi > 0 else 1.0)
+    pad = (hi - lo) * 0.1 or abs(hi) * 0.1 or 1.0
+    return (lo - pad, hi + pad)
+
+
+def plot_sweep(df, x, metrics, ax=None, hue=None):
+    """One panel per metric: mean over seeds vs the swept parameter ``x``, ± one std as error bars, every seed a dot.
+
+    The y axes are not fitted to the data: a metric between 0 and 1 (ROC AUC, rates) spans at least
+    :data:`MIN_SPAN` (:func:`y_range`), other metrics start at 0, so a 0.001 difference does not fill a panel.
+    Each panel's title states how far apart the means are and the largest seed std, so the effect can be read
+    against the spread; the y label names the metric in words (:data:`METRIC_LABELS`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        :func:`collect`'s table; only successful runs are drawn.
+    x : str
+        The swept parameter: numeric (plotted at its values, on a log axis when it spans 30x or more) or
+        categorical (strings such as optimizer names, at evenly spaced positions).
+    metrics : str or list of str
+    ax : Axes or sequence of Axes, optional
+        One per metric; ``None`` makes a figure (a bare Figure, not registered with pyplot, so a notebook shows
+        it once: when it is displayed).
+    hue : str, optional
+        One line per value of a second parameter.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
 
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     if ax is None:
-        ncols = min(4, len(metrics))
+        ncols = min(3, len(metrics))          # three across: the labels stay readable at a report's width
         nrows = -(-len(metrics) // ncols)
-        fig, grid = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+        fig = Figure(figsize=(4.0 * ncols, 3.2 * nrows), layout="constrained")
+        grid = fig.subplots(nrows, ncols, squeeze=False)
         axes = list(grid.ravel()[:len(metrics)])
         for spare in grid.ravel()[len(metrics):]:
             spare.set_visible(False)
@@ -703,10 +772,13 @@ def plot_sweep(df, x, metrics, ax=None, hue=None):
                                                 sorted(ok[hue].dropna().unique(), key=_sort_key)]
     width = 0.25 if len(groups) > 1 else 0.0
     for metric, a in zip(metrics, axes):
+        means, stds = [], []
         for i, (h, sub) in enumerate(groups):
             offset = (i - (len(groups) - 1) / 2) * width / max(1, len(groups) - 1) if not numeric else 0.0
             pos = {v: (float(v) if numeric else j + offset) for j, v in enumerate(xs)}
             stats = sub.groupby(x)[metric].agg(["mean", "std"]).reindex([v for v in xs if v in set(sub[x])])
+            means += list(stats["mean"].dropna())
+            stds += list(stats["std"].dropna())
             label = None if h is None else f"{hue}={_value_text(_plain(h))}"
             line = a.errorbar([pos[v] for v in stats.index], stats["mean"], yerr=stats["std"].fillna(0),
                               marker="o", capsize=3, label=label)
@@ -717,13 +789,18 @@ def plot_sweep(df, x, metrics, ax=None, hue=None):
                          ha="right" if len(xs) > 3 else "center")
         elif len(xs) > 1 and min(xs) > 0 and max(xs) / min(xs) >= 30:
             a.set_xscale("log")  # learning rates and the like span decades
+        lo, hi = y_range(metric, list(ok[metric]) + [m + s for m, s in zip(means, stds)]
+                         + [m - s for m, s in zip(means, stds)])
+        a.set_ylim(lo, hi)
         a.set_xlabel(x)
-        a.set_ylabel(metric)
-        a.set_title(metric, fontsize=9)
-        if hue is not None:
-            a.legend(fontsize=8)
-    fig.suptitle(f"against {x}: mean ± std over seeds, each seed a dot", fontsize=10)
-    fig.tight_layout()
+        a.set_ylabel(metric_label(metric))
+        gap = (max(means) - min(means)) if means else float("nan")
+        spread = f"seed std up to {_fmt(max(stds))}" if stds else "one seed: spread unknown"
+        a.set_title(f"{metric} (y from {lo:.3g} to {hi:.3g})\nmeans differ by {_fmt(gap)}; {spread}", fontsize=9)
+    if hue is not None:
+        axes[0].legend(fontsize=8)                # one legend: the lines are the same in every panel
+    fig.suptitle(f"against {x}: mean ± std over seeds, each seed a dot; y ranges at least {MIN_SPAN:g} wide "
+                 "for metrics between 0 and 1, from 0 for the others", fontsize=9)
     return fig
 
 

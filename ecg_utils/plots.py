@@ -83,8 +83,31 @@ def plot_reconstructions(X, X_hat, y, class_names=CLASS_NAMES, n_per_class=2, fs
     return fig
 
 
-def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=True, bins=60, ax=None) -> Figure:
-    """Density of the reconstruction error per class, with the threshold as a vertical line.
+#: The evidence a detector can fuse with its reconstruction error, in words (``ecg_utils.fusion.EVIDENCE``).
+EVIDENCE_WORDS = {"deviation": "template deviation", "rhythm": "timing"}
+
+
+def score_label(rhythm=False, deviation=False) -> str:
+    """What :meth:`AutoencoderDetector.decision_function` returns, in words, for an axis label: the reconstruction
+    error alone, or the fused score, a sum of ``-log`` tail probabilities among validation normals.
+
+    >>> score_label()
+    'reconstruction error (MAE, standardised units)'
+    >>> score_label(rhythm=True, deviation=True)
+    'anomaly score: -log p(reconstruction) - log p(template deviation) - log p(timing)'
+    """
+    parts = [name for name, on in (("deviation", deviation), ("rhythm", rhythm)) if on]
+    if not parts:
+        return "reconstruction error (MAE, standardised units)"
+    return "anomaly score: " + " - ".join(["-log p(reconstruction)"] + [f"log p({EVIDENCE_WORDS[p]})" for p in parts])
+
+
+def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=True, bins=60, xlabel=None,
+                          ax=None) -> Figure:
+    """The share of each class's beats per score bin, with the threshold as a vertical line.
+
+    Each class is drawn as the fraction of its beats in each bin (not a density per unit of score: on a log axis
+    the bins near the smallest score are narrow, and one beat there would draw a spike as tall as the mode).
 
     Parameters
     ----------
@@ -93,8 +116,12 @@ def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=Tru
     threshold : float
     class_names : sequence of str
     log : bool
-        Logarithmic error axis (and bins): errors span decades.
+        Logarithmic score axis (and bins): errors span decades. It starts at the 0.1th percentile of the positive
+        scores (the few beats below are counted in the first bin, and their number given under the axis); scores
+        of 0 or below cannot be placed on it: their number is given in the legend.
     bins : int
+    xlabel : str, optional
+        What the scores are (:func:`score_label`); default ``"reconstruction error"``.
     ax : Axes, optional
 
     Returns
@@ -105,17 +132,28 @@ def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=Tru
     fig = _figure(None, ax, figsize=(7, 4), layout="constrained")
     ax = ax if ax is not None else fig.add_subplot()
     positive = scores[scores > 0]
-    if log and len(positive):
-        edges = np.geomspace(positive.min(), max(scores.max(), threshold), bins + 1)
+    log = bool(log and len(positive))
+    low = None
+    if log:
+        # from the 0.1th percentile: a few beats far below the rest would stretch the axis over empty decades;
+        # they are counted in the first bin instead
+        low = min(float(np.percentile(positive, 0.1)), threshold)
+        edges = np.geomspace(low, max(scores.max(), threshold), bins + 1)
         ax.set_xscale("log")
     else:
         edges = np.linspace(min(scores.min(), threshold), max(scores.max(), threshold), bins + 1)
     for c, name in _present(y, class_names):
-        ax.hist(scores[y == c], bins=edges, density=True, histtype="step", lw=1.5, color=_color(name, c),
-                label=f"{name} (n={int((y == c).sum())})")
+        s = scores[y == c]
+        hidden = int((s <= 0).sum()) if log else 0
+        if log:
+            s = np.where((s > 0) & (s < low), low, s)
+        ax.hist(s, bins=edges, weights=np.full(len(s), 1.0 / len(s)), histtype="step", lw=1.5,
+                color=_color(name, c), label=f"{name} (n={len(s)}" + (f"; {hidden} at 0 not shown)" if hidden else ")"))
     ax.axvline(threshold, color="k", ls="--", label=f"threshold {threshold:.3g}")
-    ax.set_xlabel("reconstruction error")
-    ax.set_ylabel("density")
+    below = int(((scores > 0) & (scores < low)).sum()) if log else 0
+    note = f"\n({below} beat{'s' if below != 1 else ''} below {low:.2g} counted in the first bin)" if below else ""
+    ax.set_xlabel((xlabel or "reconstruction error") + note)
+    ax.set_ylabel("share of the class's beats per bin")
     ax.legend(fontsize=8)
     return fig
 

@@ -9,11 +9,15 @@ Each job runs one notebook with a profile's parameters into ``reports/<name>.ipy
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import time
 from pathlib import Path
 
+import nbformat
+
 from ecg_utils import config
+from ecg_utils.execute import execute_notebook
 
 NOTEBOOKS = config.PROJ_ROOT / "notebooks"
 EXPERIMENTS = ("batch_size", "channels_kernel", "latent_dim", "learning_rate", "optimizer", "hyperparams",
@@ -73,13 +77,37 @@ def jobs(profile) -> list:
     return out
 
 
+#: The tag of the cells a report opens with (a markdown heading and the cell displaying the summary).
+SUMMARY_TAG = "summary"
+
+
+def summary_first(nb):
+    """A copy of ``nb`` with the cells tagged :data:`SUMMARY_TAG` moved up, right after the first markdown cell
+    (the title), in their order; then a note on where the hidden code and the parameters are."""
+    nb = copy.deepcopy(nb)
+    tagged = [c for c in nb.cells if SUMMARY_TAG in c.get("metadata", {}).get("tags", [])]
+    rest = [c for c in nb.cells if SUMMARY_TAG not in c.get("metadata", {}).get("tags", [])]
+    at = next((i + 1 for i, c in enumerate(rest) if c.cell_type == "markdown"), 0)
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    ran_with = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    note = nbformat.v4.new_markdown_cell(
+        "*The code is hidden on this page: the executed notebook beside it holds it"
+        + (f". It ran with {ran_with}.*" if ran_with else ".*"))
+    nb.cells = rest[:at] + tagged + [note] + rest[at:]
+    return nb
+
+
 def render_html(notebook) -> Path:
-    """Render an executed notebook to HTML beside it (nbconvert), code cells included."""
-    import nbformat
+    """Render an executed notebook to HTML beside it (nbconvert): the summary first, outputs only.
+
+    The cells tagged ``summary`` open the page (:func:`summary_first`); code cells show their outputs but not
+    their code (nbconvert's ``exclude_input``), which the executed ``.ipynb`` keeps. Written whole or not at all.
+    """
     from nbconvert import HTMLExporter
 
     notebook = Path(notebook)
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(summary_first(nbformat.read(notebook, as_version=4)))
     html = notebook.with_suffix(".html")
     tmp = html.with_suffix(".html.tmp")
     tmp.write_text(body, encoding="utf-8")
@@ -88,13 +116,11 @@ def render_html(notebook) -> Path:
 
 
 def run_job(name, notebook, params, reports_dir) -> Path:
-    """Execute one notebook with papermill (working directory: its own folder) and render it."""
-    import papermill as pm
-
+    """Execute one notebook with papermill (working directory: its own folder; a quiet kernel, see
+    :mod:`ecg_utils.execute`) and render it."""
     executed = Path(reports_dir) / f"{name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(notebook), str(executed), parameters=params, kernel_name="python3",
-                        cwd=str(Path(notebook).parent), progress_bar=False)
+    execute_notebook(notebook, executed, parameters=params)
     return render_html(executed)
 
 

@@ -1,5 +1,7 @@
 """Shared fixtures: the real MIT-BIH records (``$ECG_DATA_DIR``, else ``../shared/data/mitdb``)."""
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -35,3 +37,19 @@ def _private_cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(config.CACHE_ENV, str(tmp_path_factory.getbasetemp() / "cache"))
         yield
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def run_chromium(tmp_path, *args):
+    """Headless Debian chromium on a page (``--dump-dom URL`` returns the DOM after scripts ran); skips the test
+    when chromium is not installed (``.ci/run`` installs it)."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
+    out = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout

@@ -164,3 +164,24 @@ def test_plot_sweep_draws_a_panel_per_metric_with_means_and_seed_points():
     fig = plot_sweep(df, "optimizer", "roc_auc", ax=given, hue="epochs")
     assert fig is given.figure and given.get_legend() is not None
     plt.close(fig)
+
+
+def test_sweep_panels_do_not_blow_up_a_difference_within_the_seed_spread():
+    df = _table(0.002)                                        # means 0.900 and 0.880, seeds +- 0.002
+    df.loc[df["optimizer"] == "sgd", "roc_auc"] += 0.0195     # now 0.8995 vs 0.900: a 0.0005 effect
+    df["fit_seconds"] = df["seed"] + 1.0
+    figures = plt.get_fignums()
+    fig = plot_sweep(df, "optimizer", ["roc_auc", "fit_seconds"])
+    assert plt.get_fignums() == figures                       # a bare Figure: a notebook shows it once, when displayed
+    auc, seconds = fig.axes
+    lo, hi = auc.get_ylim()
+    assert hi - lo >= experiment.MIN_SPAN - 1e-9 and 0 <= lo and hi <= 1
+    assert seconds.get_ylim()[0] == 0                         # not a ratio: starts at 0
+    assert auc.get_ylabel() == "ROC AUC (abnormal vs normal)" and seconds.get_ylabel() == "training time (s)"
+    assert "means differ by 0.0005" in auc.get_title() and "seed std up to 0.002" in auc.get_title()
+
+
+@pytest.mark.parametrize("values", [[0.981, 0.982], [0.0, 0.01], [0.999, 1.0], [0.2, 0.9], [0.5]])
+def test_y_range_of_a_ratio_is_at_least_min_span_holds_the_data_and_stays_in_0_1(values):
+    lo, hi = experiment.y_range("roc_auc", values)
+    assert 0 <= lo <= min(values) and max(values) <= hi <= 1 and hi - lo >= experiment.MIN_SPAN - 1e-12

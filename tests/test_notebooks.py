@@ -1,11 +1,12 @@
 """The notebooks run under papermill with tiny parameters, and write what the next step reads."""
 import json
 
-import papermill as pm
 import pytest
 
+from conftest import run_chromium
 from ecg_utils import config
-from ecg_utils.report import EXPERIMENTS, QUICK_GRIDS
+from ecg_utils.execute import execute_notebook
+from ecg_utils.report import EXPERIMENTS, QUICK_GRIDS, jobs, run_job
 
 pytestmark = pytest.mark.slow
 NB = config.PROJ_ROOT / "notebooks"
@@ -13,8 +14,7 @@ TINY = ["101", "119", "208", "105", "233"]  # DS1: 101, 119, 208; DS2: 105, 233
 
 
 def execute(notebook, out, **params):
-    pm.execute_notebook(str(notebook), str(out), parameters=params, kernel_name="python3", cwd=str(notebook.parent),
-                        progress_bar=False)
+    execute_notebook(notebook, out, parameters=params)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,44 @@ def test_scan_notebook_scans_a_record_copied_without_annotations(tmp_path, mitdb
     assert (tmp_path / "scan" / "report.html").exists() and (tmp_path / "scan" / "119.flag").exists()
 
 
-@pytest.mark.parametrize("name", EXPERIMENTS)
+#: The sweep whose report the browser test renders (the other sweeps run in test_experiment_notebook_runs_a_tiny_grid).
+RENDERED = "latent_dim"
+
+
+@pytest.fixture(scope="module")
+def sweep_report(tmp_path_factory, mitdb_dir):
+    """The quick profile's latent-size sweep, run and rendered as the main job does, on its first point only (one
+    seed), the tiny records and one epoch: one baseline run, to keep the suite fast."""
+    tmp = tmp_path_factory.mktemp("sweep_report")
+    name, notebook, params = next(j for j in jobs("quick") if j[0] == f"experiment_{RENDERED}")
+    params = {**params, "grid": {k: v[:1] for k, v in params["grid"].items()}, "records": TINY, "epochs": 1,
+              "max_train_beats": 1000, "out_dir": str(tmp / "sweep")}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(config.DATA_ENV, str(mitdb_dir))
+        return run_job(name, notebook, params, tmp), tmp / "sweep"
+
+
+def test_the_sweep_report_shows_the_summary_first_each_figure_once_and_no_stderr_box(sweep_report, tmp_path):
+    html, sweep = sweep_report
+    import pandas as pd
+
+    table = pd.read_csv(sweep / "results.csv")
+    assert len(table) == 1 and (table["status"] == "ok").all(), table.get("error")
+    assert (sweep / "best.yaml").exists() and (sweep / "summary.csv").exists()
+    dom = run_chromium(tmp_path, "--dump-dom", html.as_uri())
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in dom             # no red stderr box
+    assert "IPKernelApp" not in dom and "KeyboardInterrupt" not in dom
+    assert dom.count('<img ') == dom.count('src="data:image/png') == 1   # the sweep's one figure, once
+    top = dom.index('id="summary"')
+    assert top < dom.index("Run the sweep") < dom.index('src="data:image/png')   # the summary comes first
+    assert "Test ROC AUC: Best latent_dim=" in dom and "summary.csv" in dom
+    assert "run_sweep(" not in dom                                   # code hidden; the executed notebook keeps it
+    assert "run_sweep(" in html.with_suffix(".ipynb").read_text()
+    header = dom[dom.index("<table", top):dom.index("</tr>", dom.index("<table", top))]
+    assert header.count("<th") <= 8                                  # a few columns, not 30
+
+
+@pytest.mark.parametrize("name", [e for e in EXPERIMENTS if e != RENDERED])
 def test_experiment_notebook_runs_a_tiny_grid(name, tmp_path, mitdb_dir, monkeypatch):
     monkeypatch.setenv(config.DATA_ENV, str(mitdb_dir))
     grid = QUICK_GRIDS[name]

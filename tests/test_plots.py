@@ -45,6 +45,22 @@ def test_error_histograms_have_the_threshold_line(toy):
     assert ax.get_xscale() == "log"
 
 
+def test_error_histograms_show_each_class_as_shares_that_sum_to_one_and_name_the_score(toy):
+    _, _, y, scores = toy
+    scores = scores.copy()
+    scores[0] = 0.0                                           # a zero score cannot sit on a log axis: counted instead
+    fig = plots.plot_error_histograms(scores, y, threshold=0.4, xlabel=plots.score_label(rhythm=True))
+    (ax,) = fig.axes
+    assert ax.get_xlabel().startswith("anomaly score: -log p(reconstruction) - log p(timing)")
+    assert "share" in ax.get_ylabel()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[0] == "N (n=10; 1 at 0 not shown)" and texts[1] == "S (n=3)"
+    for patch, n_shown, n in zip(ax.patches, (9, 3, 5), (10, 3, 5)):
+        heights = patch.get_path().vertices[:, 1]            # a step outline: each bar's height twice
+        assert heights[1:-1:2].sum() == pytest.approx(n_shown / n)   # shares, not a density per unit of score
+    assert plots.plot_error_histograms(scores, y, 0.4).axes[0].get_xlabel().startswith("reconstruction error\n")
+
+
 def test_error_histograms_draw_on_a_given_ax(toy):
     _, _, y, scores = toy
     outer = Figure()

@@ -45,3 +45,23 @@ def test_every_parameter_line_is_readable_by_papermill(notebook):
     assigned = [line.split("=")[0].strip() for line in cells[0].source.splitlines()
                 if line and not line[0].isspace() and not line.startswith(("#", "]", "}")) and "=" in line]
     assert [p.name for p in PythonTranslator.inspect(cells[0])] == assigned
+
+
+def test_reports_open_with_the_summary_and_hide_the_code_the_notebook_keeps(tmp_path):
+    import nbformat
+
+    from ecg_utils.report import render_html, summary_first
+
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"parameters": {"seeds": [0]}}})
+    out = nbformat.v4.new_output("stream", name="stdout", text="numbers here\n")
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("secret_code = 1"),
+                nbformat.v4.new_code_cell("show_summary()", metadata={"tags": ["summary"]}, outputs=[out])]
+    moved = summary_first(nb)
+    assert [c.source for c in moved.cells][:3] == ["# Title", "show_summary()", moved.cells[2].source]
+    assert "seeds=[0]" in moved.cells[2].source and moved.cells[3].source == "secret_code = 1"
+    assert [c.source for c in nb.cells][1] == "secret_code = 1"  # the notebook itself is not changed
+    path = tmp_path / "r.ipynb"
+    nbformat.write(nb, path)
+    page = render_html(path).read_text()
+    assert "numbers here" in page and "secret_code" not in page and "show_summary" not in page
+    assert page.index("numbers here") < page.index("The code is hidden")

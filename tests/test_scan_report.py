@@ -1,16 +1,10 @@
 """The scan's report, opened in a real headless browser (Debian's chromium, installed by .ci/run)."""
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
 from matplotlib import image
 
+from conftest import run_chromium
 from ecg_utils.cli import main
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -25,21 +19,12 @@ def report(tmp_path_factory, mitdb_dir):
     return tmp / "out" / "report.html"
 
 
-def _chromium(tmp_path, *args):
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
-    out = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args], capture_output=True,
-                         text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
-
-
 def test_the_report_renders_its_findings_and_figures_in_a_browser(report, tmp_path):
-    dom = _chromium(tmp_path, "--dump-dom", report.as_uri())
+    dom = run_chromium(tmp_path, "--dump-dom", report.as_uri())
     assert 'id="summary"' in dom and "beats flagged" in dom and "holter" in dom
     assert dom.count("data:image/png;base64,") == 4  # self-contained: no file beside it is needed
     shot = tmp_path / "page.png"
-    _chromium(tmp_path, "--window-size=1200,2400", f"--screenshot={shot}", report.as_uri())
+    run_chromium(tmp_path, "--window-size=1200,2400", f"--screenshot={shot}", report.as_uri())
     pixels = (image.imread(shot)[..., :3] * 255).astype(int)
     # the figures are drawn: the burden bars' and score dots' colours (tab:red, tab:purple) are on the page
     for colour in ((214, 39, 40), (148, 103, 189)):
