@@ -375,7 +375,7 @@ def plot_score_timeline(beats, threshold, stretches=None, ax=None) -> Figure:
                        label=f"{reason} ({len(f):,})")
             ax.scatter(f["time_s"][over] / unit, np.full(int(over.sum()), top), s=12, marker="^", color=color, lw=0)
     ax.axhline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:.3g}")
-    ax.set(xlabel=f"time ({name})", ylabel="anomaly score\n(-log p shape - log p timing)", ylim=(0, top * 1.03))
+    ax.set(xlabel=f"time ({name})", ylabel="anomaly score\n(sum of -log p of the evidence)", ylim=(0, top * 1.03))
     ax.legend(loc="upper right", fontsize=8, ncol=2, markerscale=3)
     return fig
 
