@@ -94,6 +94,22 @@ def mitdb_records(folder) -> list:
                   if (folder / f"{p.stem}.dat").exists() and (folder / f"{p.stem}.atr").exists())
 
 
+def missing_files(folder, name) -> list:
+    """The files of record ``name`` absent from ``folder`` (``["101.dat"]``), among its ``.hea``, ``.dat`` and
+    ``.atr``."""
+    return [f"{name}.{ext}" for ext in ("hea", "dat", "atr") if not (Path(folder) / f"{name}.{ext}").is_file()]
+
+
+def incomplete_records(folder) -> dict:
+    """Records of ``folder`` with a header but no signal or annotation file: ``{"101": ["101.dat"]}``."""
+    out = {}
+    for hea in sorted(Path(folder).glob("*.hea")):
+        missing = missing_files(folder, hea.stem)
+        if missing:
+            out[hea.stem] = missing
+    return out
+
+
 def find_data_dir(data_dir=None, kind="mitdb") -> Path:
     """The folder holding MIT-BIH records (``kind="mitdb"``) or Kaggle CSVs (``kind="kaggle"``).
 
@@ -147,60 +163,79 @@ def download_mitdb(dest=None, records=None) -> Path:
 
 
 def resolve_records(folder, records=None) -> list:
-    """Check that the requested records exist in ``folder``; default: all present.
+    """The records to read from ``folder``: the requested ones (duplicates dropped, order kept) or, by default,
+    every record there.
+
+    No record is dropped silently: a requested record without all three files, or (by default) a record whose
+    header is there without its signal or annotations, is an error naming the missing files.
 
     Raises
     ------
     DataError
-        Listing every requested record that is absent.
+        Listing every unusable record and its missing files (``101: 101.dat missing``).
     """
-    present = mitdb_records(folder)
     if records is None:
+        incomplete = incomplete_records(folder)
+        if incomplete:
+            raise DataError(f"{folder}: " + "; ".join(f"record {r} is incomplete: {', '.join(m)} missing"
+                                                      for r, m in incomplete.items())
+                            + " (restore the files, or pass the records to use)")
+        present = mitdb_records(folder)
         if not present:
             raise DataError(f"{folder}: no MIT-BIH records (NNN.hea/.dat/.atr) found. {HOW_TO_GET_DATA}")
         return present
-    wanted = [str(r) for r in records]
-    missing = [r for r in wanted if r not in present]
+    if isinstance(records, (str, bytes)):
+        raise DataError(f"records must be a list of record names, got the string {records!r}")
+    wanted = list(dict.fromkeys(str(r) for r in records))
+    if not wanted:
+        raise DataError(f"{folder}: an empty list of records was asked for; pass record names or None for all")
+    missing = {r: missing_files(folder, r) for r in wanted}
+    missing = {r: m for r, m in missing.items() if m}
     if missing:
-        raise DataError(f"{folder}: records {', '.join(missing)} asked for but not present "
-                        f"({len(present)} records are: {' '.join(present)})")
+        present = mitdb_records(folder)
+        raise DataError(f"{folder}: " + "; ".join(f"record {r}: {', '.join(m)} missing" for r, m in missing.items())
+                        + f" ({len(present)} complete records are: {' '.join(present)})")
     return wanted
 
 
 def read_record(folder, name, lead="MLII", fallback=False) -> Record:
-    """Read one record's ``lead`` (found by name, not position) and its ``atr`` annotations.
+    """Read one record's ``lead`` (found by name, not position) and its ``atr`` annotations, checked.
 
     With ``fallback=True`` a record without that lead (102 and 104 have no MLII) gives its first lead;
-    ``Record.lead`` says which was read.
+    ``Record.lead`` says which was read. The signal file's size and the checksum its header states are
+    verified, and the annotations must be a WFDB annotation file inside the signal
+    (:mod:`ecg_utils.wfdb_io`).
+
+    Raises
+    ------
+    DataError
+        Naming the file that is missing, corrupt or inconsistent with its header (``101.dat: truncated ...``).
     """
-    import wfdb
+    from ecg_utils.wfdb_io import read_annotations, read_header, read_signal
 
-    base = str(Path(folder) / str(name))
-    try:
-        header = wfdb.rdheader(base)
-        if lead not in header.sig_name and fallback:
-            lead = header.sig_name[0]
-        if lead not in header.sig_name:
-            raise DataError(f"{base}.hea: record {name} has no lead {lead} (leads: {', '.join(header.sig_name)})")
-        rec = wfdb.rdrecord(base, channel_names=[lead])
-        ann = wfdb.rdann(base, "atr")
-    except DataError:
-        raise
-    except Exception as exc:
-        raise DataError(f"{base}: cannot read record {name}: {exc}") from exc
-    signal = rec.p_signal[:, 0]
+    base = Path(folder) / str(name)
+    hea = Path(f"{base}.hea")
+    header = read_header(hea)
+    names = list(header.sig_name or [])
+    if lead not in names and fallback and names:
+        lead = names[0]
+    if lead not in names:
+        raise DataError(f"{hea}: record {name} has no lead {lead} (leads: {', '.join(names)})")
+    signal = read_signal(hea, header, names.index(lead))
+    sample, symbol, aux = read_annotations(base, "atr", header.sig_len)
+    if not np.isin(symbol, list(AAMI_CLASSES)).any():
+        raise DataError(f"{base}.atr: none of its {len(symbol)} annotations is a beat: no reference beats")
     if not np.isfinite(signal).all():
-        signal = _fill_gaps(signal)
-    return Record(str(name), signal, float(rec.fs), np.asarray(ann.sample, dtype=np.int64),
-                  np.asarray(ann.symbol, dtype=str), lead, np.asarray(ann.aux_note, dtype=str))
+        signal = _fill_gaps(signal, hea)
+    return Record(str(name), signal, float(header.fs), sample, symbol, lead, aux)
 
 
-def _fill_gaps(signal):
+def _fill_gaps(signal, path="record"):
     """Linearly interpolate over NaN samples (WFDB marks invalid samples as NaN)."""
     bad = ~np.isfinite(signal)
     good = np.flatnonzero(~bad)
     if good.size == 0:
-        raise DataError("record signal has no valid samples")
+        raise DataError(f"{path}: the signal has no valid samples")
     out = signal.copy()
     out[bad] = np.interp(np.flatnonzero(bad), good, signal[good])
     return out
