@@ -7,6 +7,7 @@ fetches the database from PhysioNet into ``data/raw/mitdb``.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,14 @@ AAMI_CLASSES = {
     "F": 3,
     "/": 4, "f": 4, "Q": 4,
 }
+
+#: The records the test suite reads (``tests/conftest.py``); ``./run_all.sh test`` fetches them when absent.
+TEST_RECORDS = tuple(sorted(set(
+    "101 102 103 104 105 106 114 119 122 200 205 208 209 212 214 232 233".split()
+    + "101 106 108 109 112 103 105 111 113 117".split())))  # with the first five DS1 and DS2 records of the splits
+#: PhysioNet's own SHA-256 checksums of the MIT-BIH files (``SHA256SUMS.txt`` of mitdb 1.0.0; the 44 records
+#: other than 100, 213, 221, 222).
+SHA256SUMS = Path(__file__).resolve().parent / "mitdb_SHA256SUMS.txt"
 
 HOW_TO_GET_DATA = (
     "Get the data in one of three ways: (1) set ECG_DATA_DIR to a folder holding the MIT-BIH WFDB files "
@@ -120,7 +129,8 @@ def find_data_dir(data_dir=None, kind="mitdb") -> Path:
     """
     if kind not in ("mitdb", "kaggle"):
         raise ValueError(f"kind must be 'mitdb' or 'kaggle', got {kind!r}")
-    has_data = find_kaggle_files if kind == "kaggle" else mitdb_records
+    # a folder of WFDB headers holds records, complete or not: resolve_records names the missing files
+    has_data = find_kaggle_files if kind == "kaggle" else lambda f: mitdb_records(f) or incomplete_records(f)
     searched = candidate_dirs(data_dir)
     for folder in searched:
         if folder.is_dir() and has_data(folder):
@@ -137,7 +147,10 @@ def download_mitdb(dest=None, records=None) -> Path:
     dest : path, optional
         Target folder (default ``data/raw/mitdb``). Files already there are not fetched again.
     records : list of str, optional
-        A subset of records (default all 48).
+        A subset of records (default all 48; duplicates dropped).
+
+    Every record whose PhysioNet SHA-256 checksums are known (:data:`SHA256SUMS`) is verified after the
+    download; a mismatch, a failed download or a missing record raises :class:`DataError` in one line.
 
     Returns
     -------
@@ -148,7 +161,7 @@ def download_mitdb(dest=None, records=None) -> Path:
 
     dest = Path(dest or config.RAW_DIR / "mitdb")
     dest.mkdir(parents=True, exist_ok=True)
-    wanted = list(records) if records is not None else "all"
+    wanted = list(dict.fromkeys(str(r) for r in records)) if records is not None else "all"
     print(f"Downloading the MIT-BIH Arrhythmia Database from PhysioNet into {dest} ...", flush=True)
     try:
         wfdb.dl_database("mitdb", dl_dir=str(dest), records=wanted, annotators=["atr"], overwrite=False)
@@ -156,9 +169,73 @@ def download_mitdb(dest=None, records=None) -> Path:
         raise DataError(f"Download of the MIT-BIH database into {dest} failed: {exc}. {HOW_TO_GET_DATA}") from exc
     present = mitdb_records(dest)
     missing = sorted(set(MITDB_RECORDS if wanted == "all" else wanted) - set(present))
+    known = SHA256SUMS.read_text()
+    verify_sha256(dest, [r for r in present if f" {r}.dat" in known])
     if missing:
         raise DataError(f"Download into {dest} is incomplete: records {', '.join(missing)} are missing")
     print(f"Downloaded {len(present)} records into {dest}", flush=True)
+    return dest
+
+
+def verify_sha256(folder, records) -> None:
+    """Check the files of ``records`` in ``folder`` against PhysioNet's SHA-256 checksums (:data:`SHA256SUMS`).
+
+    Raises
+    ------
+    DataError
+        Naming the first file that is missing or whose checksum differs, or a record with no known checksums.
+    """
+    known = dict(reversed(line.split()) for line in SHA256SUMS.read_text().splitlines() if line.strip())
+    for record in records:
+        for ext in ("hea", "dat", "atr"):
+            name = f"{record}.{ext}"
+            if name not in known:
+                raise DataError(f"{name}: no PhysioNet checksum is known for it (see {SHA256SUMS.name})")
+            path = Path(folder) / name
+            if not path.is_file():
+                raise DataError(f"{path}: missing")
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != known[name]:
+                raise DataError(f"{path}: SHA-256 {digest[:12]}... differs from PhysioNet's {known[name][:12]}...: "
+                                "the file is corrupt or not the PhysioNet original; delete it and fetch it again")
+
+
+def dirs_for_tests() -> list:
+    """Where the tests look for the MIT-BIH records, in order: ``$ECG_DATA_DIR``, ``../shared/data/mitdb`` (CI),
+    ``data/raw/mitdb`` (where :func:`fetch_test_records` puts them)."""
+    env = os.environ.get(config.DATA_ENV)
+    return ([Path(env)] if env else []) + [config.PROJ_ROOT.parent / "shared" / "data" / "mitdb",
+                                           config.RAW_DIR / "mitdb"]
+
+
+def find_test_records():
+    """The first of :func:`dirs_for_tests` holding every record of :data:`TEST_RECORDS`, or None."""
+    for folder in dirs_for_tests():
+        if all(not missing_files(folder, r) for r in TEST_RECORDS):
+            return folder
+    return None
+
+
+def fetch_test_records(dest=None) -> Path:
+    """The folder of the records the tests read: one that holds them already, else ``data/raw/mitdb`` after
+    downloading them from PhysioNet, checked against PhysioNet's SHA-256 checksums.
+
+    Raises
+    ------
+    DataError
+        One line: where the records were looked for, and why the download failed (no internet, a checksum).
+    """
+    found = find_test_records()
+    if found is not None:
+        return found
+    dest = Path(dest or config.RAW_DIR / "mitdb")
+    where = ", ".join(str(f) for f in dirs_for_tests())
+    try:
+        download_mitdb(dest, records=TEST_RECORDS)
+        verify_sha256(dest, TEST_RECORDS)
+    except DataError as exc:
+        raise DataError(f"the tests need MIT-BIH records {' '.join(TEST_RECORDS)}, not found in {where}, and "
+                        f"fetching them failed: {exc}") from None
     return dest
 
 
@@ -221,7 +298,7 @@ def read_record(folder, name, lead="MLII", fallback=False) -> Record:
         lead = names[0]
     if lead not in names:
         raise DataError(f"{hea}: record {name} has no lead {lead} (leads: {', '.join(names)})")
-    signal = read_signal(hea, header, names.index(lead))
+    signal = read_signal(hea, header, names.index(lead), check_all=True)
     sample, symbol, aux = read_annotations(base, "atr", header.sig_len)
     if not np.isin(symbol, list(AAMI_CLASSES)).any():
         raise DataError(f"{base}.atr: none of its {len(symbol)} annotations is a beat: no reference beats")
