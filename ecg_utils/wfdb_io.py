@@ -75,9 +75,10 @@ def check_signal_file(hea, header, i) -> None:
                         f"header {hea.name} says: not the signal file of this header")
 
 
-def read_signal(hea, header, i) -> np.ndarray:
+def read_signal(hea, header, i, check_all=False) -> np.ndarray:
     """Signal ``i`` of a record in physical units (float64, NaN where WFDB marks a sample invalid), after
-    checking the signal file's size and the checksum the header states for that signal.
+    checking the signal file's size and the checksum the header states for that signal (for every signal with
+    ``check_all``: the whole file is then read, which a long many-lead recording may not afford).
 
     Raises
     ------
@@ -88,21 +89,31 @@ def read_signal(hea, header, i) -> np.ndarray:
     import wfdb
 
     hea = Path(hea)
-    check_signal_file(hea, header, i)
-    dat = hea.with_name(header.file_name[i]) if getattr(header, "file_name", None) else hea
-    name = header.sig_name[i] if header.sig_name else str(i)
+    channels = list(range(len(header.sig_name or []))) if check_all else [i]
+    for k in channels:
+        check_signal_file(hea, header, k)
     try:
-        rec = wfdb.rdrecord(str(hea.with_suffix("")), channels=[i], physical=False)
+        rec = wfdb.rdrecord(str(hea.with_suffix("")), channels=channels, physical=False)
     except Exception as exc:  # noqa: BLE001 - wfdb raises many types for a bad file
-        raise DataError(f"{dat}: cannot read the signal of lead {name} ({type(exc).__name__}: {exc})") from exc
-    stored = (header.checksum or [None] * (i + 1))[i] if getattr(header, "checksum", None) else None
-    if stored is not None and rec.d_signal is not None:
-        computed = rec.calc_checksum()[0]
-        if (computed - int(stored)) % 65536:
-            raise DataError(f"{dat}: the samples of lead {name} do not match the checksum in {hea.name} "
-                            f"({computed % 65536} computed, {int(stored) % 65536} stated): the file is corrupt "
-                            "or not this record's signal")
-    return rec.dac(return_res=64)[:, 0]
+        raise DataError(f"{_signal_file(hea, header, i)}: cannot read the signal of lead {_lead(header, i)} "
+                        f"({type(exc).__name__}: {exc})") from exc
+    stored = list(getattr(header, "checksum", None) or [])
+    computed = rec.calc_checksum() if rec.d_signal is not None else []
+    for k, value in zip(channels, computed):
+        if k < len(stored) and stored[k] is not None and (value - int(stored[k])) % 65536:
+            raise DataError(f"{_signal_file(hea, header, k)}: the samples of lead {_lead(header, k)} do not match "
+                            f"the checksum in {hea.name} ({value % 65536} computed, {int(stored[k]) % 65536} "
+                            "stated): the file is corrupt or not this record's signal")
+    return rec.dac(return_res=64)[:, channels.index(i)]
+
+
+def _signal_file(hea: Path, header, i) -> Path:
+    files = getattr(header, "file_name", None)
+    return hea.with_name(files[i]) if files else hea
+
+
+def _lead(header, i) -> str:
+    return header.sig_name[i] if header.sig_name else str(i)
 
 
 def read_annotations(base, extension, sig_len=None):
