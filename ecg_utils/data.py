@@ -159,12 +159,15 @@ def download_mitdb(dest=None, records=None) -> Path:
     import wfdb
 
     dest = Path(dest or config.RAW_DIR / "mitdb")
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
     wanted = list(dict.fromkeys(str(r) for r in records)) if records is not None else "all"
     print(f"Downloading the MIT-BIH Arrhythmia Database from PhysioNet into {dest} ...", flush=True)
     try:
         wfdb.dl_database("mitdb", dl_dir=str(dest), records=wanted, annotators=["atr"], overwrite=False)
     except Exception as exc:  # network errors come in many types; say what happened in one line
+        if created and not any(dest.iterdir()):
+            dest.rmdir()  # leave no empty folder behind for the next search to find
         raise DataError(f"Download of the MIT-BIH database into {dest} failed: {exc}. {HOW_TO_GET_DATA}") from exc
     present = mitdb_records(dest)
     missing = sorted(set(MITDB_RECORDS if wanted == "all" else wanted) - set(present))

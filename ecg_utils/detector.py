@@ -46,6 +46,17 @@ FORMAT = "ecg-detector/autoencoder-detector"
 _TUPLE_PARAMS = ("channels", "aug_scale_range")
 #: The fewest beats ``fit`` trains on, and learns the threshold from: fewer give a threshold that is noise.
 MIN_BEATS = 20
+#: The numeric parameters' ranges (each must also be finite): a test, and how a message says it.
+_NUMBER_RANGES = {
+    "learning_rate": (lambda v: v > 0, "a finite number > 0"),
+    "threshold_fpr": (lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "threshold_q": (lambda v: 0 <= v <= 100, "a number in [0, 100]"),
+    "threshold_k": (lambda v: True, "a finite number"),
+    "dropout": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "rr_weight": (lambda v: v >= 0, "a finite number >= 0"),
+    "aug_noise_std": (lambda v: v >= 0, "a finite number >= 0"),
+    "aug_wander_amp": (lambda v: v >= 0, "a finite number >= 0"),
+}
 
 
 def augment(X, rng, noise_std=0.05, scale_range=(0.9, 1.1), max_shift=3, wander_amp=0.1):
@@ -316,8 +327,10 @@ class AutoencoderDetector:
             if getattr(self, name) not in options:
                 raise ValueError(f"{name} must be one of {options}, got {getattr(self, name)!r}")
         for name, least in (("epochs", 1), ("batch_size", 1), ("latent_dim", 1), ("kernel_size", 1),
-                            ("predict_batch_size", 1), ("aug_max_shift", 0), ("seed", 0), ("verbose", 0)):
+                            ("predict_batch_size", 1), ("aug_max_shift", 0), ("seed", 0)):
             _check_int(name, getattr(self, name), least)
+        if not isinstance(self.verbose, (bool, np.bool_)):
+            _check_int("verbose", self.verbose, 0)
         if self.patience is not None:
             _check_int("patience", self.patience, 0)
         channels = self.channels
@@ -325,17 +338,9 @@ class AutoencoderDetector:
             raise ValueError(f"channels must be a non-empty sequence of integers >= 1, got {channels!r}")
         for c in channels:
             _check_int("channels", c, 1)
-        for name, lo, hi, what in (("learning_rate", 0, np.inf, "a number > 0"),
-                                   ("threshold_fpr", 0, 1, "a number in (0, 1)")):
+        for name, (ok, what) in _NUMBER_RANGES.items():
             value = getattr(self, name)
-            if not _is_number(value) or not lo < value < hi:
-                raise ValueError(f"{name} must be {what}, got {value!r}")
-        for name, lo, hi, what in (("dropout", 0, 1, "a number in [0, 1)"), ("threshold_q", 0, 100.0001, "a number in [0, 100]"),
-                                   ("rr_weight", 0, np.inf, "a number >= 0"), ("aug_noise_std", 0, np.inf, "a number >= 0"),
-                                   ("aug_wander_amp", 0, np.inf, "a number >= 0"),
-                                   ("threshold_k", -np.inf, np.inf, "a finite number")):
-            value = getattr(self, name)
-            if not _is_number(value) or not (lo <= value < hi and np.isfinite(value)):
+            if not (_is_number(value) and np.isfinite(value) and ok(value)):
                 raise ValueError(f"{name} must be {what}, got {value!r}")
         scale = self.aug_scale_range
         if (not hasattr(scale, "__len__") or len(scale) != 2 or not all(_is_number(v) and np.isfinite(v) for v in scale)
@@ -464,6 +469,14 @@ class AutoencoderDetector:
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            For a parameter outside its range, named in the message (``epochs must be an integer >= 1, got 0``).
+        DataError
+            For degenerate training: fewer than :data:`MIN_BEATS` beats on either side, identical training beats,
+            beats that are not normal (their labels named), or a run whose validation scores are not finite.
         """
         self._check_params()
         t0 = time.perf_counter()
