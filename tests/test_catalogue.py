@@ -24,6 +24,7 @@ from ecg_utils.data import read_record
 from ecg_utils.dataset import Beats
 from ecg_utils.detector import META_FILE, MIN_BEATS, MODEL_FILE, AutoencoderDetector
 from ecg_utils.errors import DataError
+from ecg_utils.experiment import run_sweep
 from ecg_utils.kaggle import load_kaggle_csv
 from ecg_utils.pretrained import load_detector
 from ecg_utils.recording import read_recording
@@ -262,6 +263,10 @@ CASES = [
     ("rhythm=True without reference in detector.json", _load(_set("params.rhythm", True), "reference"), DataError),
     ("load: a folder that is not a detector", lambda tmp, ctx: (lambda: load_detector(str(tmp)), META_FILE),
      DataError),
+    # -- run_sweep (more in tests/test_experiment.py: a failing point is recorded, a rerun resumes) --
+    ("run_sweep: no such notebook", lambda tmp, ctx: (
+        lambda: run_sweep(tmp / "nothing.ipynb", {"latent_dim": [2]}, out_dir=tmp / "sweep"), "nothing.ipynb"),
+     FileNotFoundError),
     # -- decision_function --
     ("decision_function: beats of another length", lambda tmp, ctx: (
         lambda: AutoencoderDetector.load(ctx["detector"]).decision_function(np.zeros((3, L + 1))), "samples"),
@@ -273,9 +278,10 @@ CASES = [
 
 
 def _tree(folder: Path) -> dict:
-    """Every file under ``folder`` (hidden temporary files included) with its size and modification time."""
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file and folder under ``folder`` (hidden temporary ones included) with its size and modification
+    time (folders: None)."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else None
+            for p in sorted(folder.rglob("*"))}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
