@@ -175,15 +175,21 @@ def _read_rows(path):
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     except (pd.errors.ParserError, ValueError) as exc:  # text in a field, too many fields, bad bytes
-        raise _located_error(path, start + 1, exc) from exc
+        raise _located_error(path, _earliest(path, start + 1), exc) from exc
     if bad is not None:
-        raise _located_error(path, start + bad + 1, None)
+        raise _located_error(path, _earliest(path, start + bad + 1), None)
     if start == 0:  # with the column names given, pandas reads an empty file as no rows
         raise DataError(f"{path}: empty file (expected rows of {N_SAMPLES} samples + label)")
     line = _trailing_comma_line(path)
     if line is not None:
-        raise DataError(f"{path}: row {line}: {N_COLUMNS + 1} columns (the last one empty), {_EXPECTED}")
+        raise _located_error(path, line, None)
     return np.concatenate(X), np.concatenate(y)
+
+
+def _earliest(path, line) -> int:
+    """``line``, or an earlier line ending in a comma (the parser accepted it): where to look for the first bad row."""
+    comma = _trailing_comma_line(path)
+    return min(line, comma) if comma is not None else line
 
 
 def _trailing_comma_line(path, chunk=1 << 24):

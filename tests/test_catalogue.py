@@ -472,14 +472,10 @@ def test_any_valid_kaggle_file_round_trips(file):
     assert np.array_equal(beats.X, expected)
 
 
-@st.composite
-def malformed_kaggle_files(draw):
-    n = draw(st.integers(2, 10))
-    rows = [[0.5] * 187 + [draw(st.integers(0, 4))] for _ in range(n)]
-    lines = [_line(r, "%g") for r in rows]
-    bad = draw(st.integers(0, n - 1))
+def _corrupt(draw, line):
+    """``line`` made malformed in one of the ways a CSV goes wrong."""
     kind = draw(st.sampled_from(["token", "label", "extra column", "missing column", "blank"]))
-    fields = lines[bad].split(",")
+    fields = line.split(",")
     if kind == "token":
         fields[draw(st.integers(0, 186))] = draw(NOT_A_NUMBER)
     elif kind == "label":
@@ -488,22 +484,41 @@ def malformed_kaggle_files(draw):
         fields += [draw(st.sampled_from(["0", "0.5", "x", ""]))]
     elif kind == "missing column":
         del fields[draw(st.integers(0, 187))]
-    lines[bad] = "" if kind == "blank" else ",".join(fields)
-    if kind == "blank" and bad == n - 1:  # a blank last line is a trailing newline: not malformed
-        lines.append(_line(rows[0], "%g"))
-    return "\n".join(lines) + "\n", bad + 1
+    return "" if kind == "blank" else ",".join(fields)
+
+
+@st.composite
+def malformed_kaggle_files(draw):
+    """A file with one or two malformed rows, read in parser blocks of 2, 3 or 8,192 rows: (text, the bad rows'
+    numbers, block size)."""
+    n = draw(st.integers(2, 10))
+    lines = [_line([0.5] * 187 + [draw(st.integers(0, 4))], "%g") for _ in range(n)]
+    bad = sorted(draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=2)))
+    for i in bad:
+        lines[i] = _corrupt(draw, lines[i])
+    if lines[-1] == "":  # a blank last line would read as the file's final newline: keep it inside the file
+        lines.append(_line([0.5] * 188, "%g"))
+    return "\n".join(lines) + "\n", [i + 1 for i in bad], draw(st.sampled_from([2, 3, 8192]))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(malformed_kaggle_files())
 def test_any_malformed_row_is_refused_with_its_row_number(file):
-    text, row = file
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "mitbih_test.csv"
-        path.write_text(text)
-        with pytest.raises(DataError) as err:
-            load_kaggle_csv(path)
-    assert str(err.value).startswith(f"{path}: row {row}: "), str(err.value)
+    """A malformed row is named by its number, in whichever parser block it lies. (Of two, the first structural
+    one is named: labels are checked once every row has parsed.)"""
+    from ecg_utils import kaggle
+
+    text, rows, block = file
+    saved, kaggle.CHUNK_ROWS = kaggle.CHUNK_ROWS, block
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "mitbih_test.csv"
+            path.write_text(text)
+            with pytest.raises(DataError) as err:
+                load_kaggle_csv(path)
+    finally:
+        kaggle.CHUNK_ROWS = saved
+    assert any(str(err.value).startswith(f"{path}: row {row}: ") for row in rows), (rows, str(err.value))
 
 
 @st.composite
