@@ -398,7 +398,10 @@ def _cached(path, name):
         return part
     except DataError as exc:
         warnings.warn(f"{exc}; rebuilding record {name}", stacklevel=3)
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # a read-only cache: the rebuilt beats cannot replace it either (a warning says so)
+            pass
         return None
 
 

@@ -171,12 +171,18 @@ def download_mitdb(dest=None, records=None) -> Path:
         raise DataError(f"Download of the MIT-BIH database into {dest} failed: {exc}. {HOW_TO_GET_DATA}") from exc
     present = mitdb_records(dest)
     missing = sorted(set(MITDB_RECORDS if wanted == "all" else wanted) - set(present))
-    known = SHA256SUMS.read_text()
-    verify_sha256(dest, [r for r in present if f" {r}.dat" in known])
+    sums = physionet_sha256()
+    verify_sha256(dest, [r for r in present if f"{r}.dat" in sums])
     if missing:
         raise DataError(f"Download into {dest} is incomplete: records {', '.join(missing)} are missing")
     print(f"Downloaded {len(present)} records into {dest}", flush=True)
     return dest
+
+
+def physionet_sha256() -> dict:
+    """PhysioNet's SHA-256 checksum of each MIT-BIH file it is known for: ``{"101.dat": "698d...", ...}``."""
+    return {name: digest for digest, name in (line.split() for line in SHA256SUMS.read_text().splitlines()
+                                               if line.strip())}
 
 
 def verify_sha256(folder, records) -> None:
@@ -187,7 +193,7 @@ def verify_sha256(folder, records) -> None:
     DataError
         Naming the first file that is missing or whose checksum differs, or a record with no known checksums.
     """
-    known = dict(reversed(line.split()) for line in SHA256SUMS.read_text().splitlines() if line.strip())
+    known = physionet_sha256()
     for record in records:
         for ext in ("hea", "dat", "atr"):
             name = f"{record}.{ext}"
