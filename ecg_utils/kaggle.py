@@ -188,28 +188,23 @@ def _read_rows(path):
 
 def _earliest(path, line) -> int:
     """``line``, or an earlier line ending in a comma (the parser accepted it): where to look for the first bad row."""
-    comma = _trailing_comma_line(path)
-    return min(line, comma) if comma is not None else line
+    comma = _trailing_comma_line(path, stop=line)
+    return comma if comma is not None else line
 
 
-def _trailing_comma_line(path, chunk=1 << 24):
-    """The first line (1-based) ending in a comma, or None: a 189th, empty field, which the parser's spare
-    column reads as missing (NaN) and so cannot tell apart from no field. A byte scan, about 0.1 s per 100 MB."""
+def _trailing_comma_line(path, stop=None):
+    """The first line (1-based, up to line ``stop``) ending in a comma, or None: a 189th, empty field, which the
+    parser's spare column reads as missing (NaN) and so cannot tell apart from no field. About 0.3 s per 100 MB."""
     import gzip
 
     opener = gzip.open if path.name.endswith(".gz") else open
-    lines, previous = 0, b""
     with opener(path, "rb") as f:
-        while True:
-            block = f.read(chunk)
-            if not block:
-                return lines + 1 if previous == b"," else None
-            text = previous + block
-            hit = min((i for i in (text.find(b",\n"), text.find(b",\r")) if i >= 0), default=-1)
-            if hit >= 0:
-                return lines + text.count(b"\n", 0, hit) + 1
-            lines += block.count(b"\n")
-            previous = b"," if block.endswith(b",") else b""  # a comma at a block's end, its newline in the next
+        for number, line in enumerate(f, start=1):
+            if line.rstrip(b"\r\n").endswith(b","):
+                return number
+            if number == stop:
+                return None
+    return None
 
 
 def _first_bad_index(block, samples):
