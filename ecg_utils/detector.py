@@ -777,6 +777,10 @@ class AutoencoderDetector:
         if have_in != want_in or have_out != want_in:
             raise DataError(f"{model_path}: a model mapping inputs {have_in} to outputs {have_out}; {meta_path} "
                             f"needs {want_in} to {want_in} (input length {input_len}, rr_features={det.rr_features})")
+        probe = [np.zeros((1,) + shape, np.float32) for shape in want_in]
+        outputs = model(probe if det.rr_features else probe[0], training=False)
+        if not all(np.isfinite(np.asarray(out)).all() for out in tf.nest.flatten(outputs)):
+            raise DataError(f"{model_path}: the model's outputs are not finite (NaN or infinite weights)")
         det.model_, det.input_len_, det.threshold_, det.scaler_ = model, input_len, float(threshold), scaler
         det.reference_ = stored
         det.representation_ = meta.get("representation")

@@ -152,6 +152,17 @@ def _other_model(output):
     return make
 
 
+def _nan_weights(tmp, ctx):
+    """A detector folder whose model.keras has the right shapes and NaN weights."""
+    folder = _detector(tmp, ctx)
+    det = AutoencoderDetector.load(folder)
+    det.model_.set_weights([np.full_like(w, np.nan) for w in det.model_.get_weights()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        det.model_.save(folder / MODEL_FILE)
+    return lambda: AutoencoderDetector.load(folder), MODEL_FILE
+
+
 def _recording(name, content, reader=read_recording, **kw):
     """A case body reading a file ``name`` holding ``content`` (bytes, or a function of the path)."""
     def make(tmp, ctx):
@@ -251,6 +262,7 @@ CASES = [
     # -- load: a saved detector's files (the message names detector.json, model.keras or the parameter) --
     ("load: model.keras of another model, output (1,)", _other_model(1), DataError),
     ("load: model.keras of another model, output (187,)", _other_model(187), DataError),
+    ("load: model.keras with NaN weights", _nan_weights, DataError),
     ("threshold=NaN in detector.json", _load(_set("threshold", float("nan")), "threshold"), DataError),
     ("threshold=text in detector.json", _load(_set("threshold", "high"), "threshold"), DataError),
     ("predict_batch_size=0 in detector.json", _load(_set("params.predict_batch_size", 0), "predict_batch_size"),
