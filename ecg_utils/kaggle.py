@@ -11,6 +11,7 @@ bad, only the lines of that block are read again, in Python, to name the first b
 from __future__ import annotations
 
 import csv
+import gzip
 import itertools
 from pathlib import Path
 
@@ -195,10 +196,7 @@ def _earliest(path, line) -> int:
 def _trailing_comma_line(path, stop=None):
     """The first line (1-based, up to line ``stop``) ending in a comma, or None: a 189th, empty field, which the
     parser's spare column reads as missing (NaN) and so cannot tell apart from no field. About 0.3 s per 100 MB."""
-    import gzip
-
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as f:
+    with _open(path, "rb") as f:
         for number, line in enumerate(f, start=1):
             if line.rstrip(b"\r\n").endswith(b","):
                 return number
@@ -218,6 +216,11 @@ def _first_bad_index(block, samples):
     return None if ok.all() else int(np.argmin(ok))
 
 
+def _open(path, mode, **kw):
+    """``path`` opened as the parser reads it: decompressed when it ends in ``.gz``."""
+    return (gzip.open if path.name.endswith(".gz") else open)(path, mode, **kw)
+
+
 def _located_error(path, first_line, exc) -> DataError:
     """The DataError for the first bad line from ``first_line`` (1-based) on.
 
@@ -225,7 +228,7 @@ def _located_error(path, first_line, exc) -> DataError:
     Python from there. The parser has accepted every line before ``first_line``, and the bad one lies
     within the block it stopped in, so only that block's lines are checked.
     """
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
+    with _open(path, "rt", encoding="utf-8-sig", errors="replace") as f:
         lines = itertools.islice(f, first_line - 1, None)
         for lineno, line in enumerate(lines, start=first_line):
             problem = _row_problem(line)

@@ -6,6 +6,7 @@ Real MIT-BIH files (record 119, copied into a temporary folder and damaged there
 """
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import string
@@ -502,7 +503,7 @@ def _corrupt(draw, line):
 @st.composite
 def malformed_kaggle_files(draw):
     """A file with one or two malformed rows, read in parser blocks of 2, 3 or 8,192 rows: (text, the bad rows'
-    numbers, block size)."""
+    numbers, block size, gzipped or not)."""
     n = draw(st.integers(2, 10))
     lines = [_line([0.5] * 187 + [draw(st.integers(0, 4))], "%g") for _ in range(n)]
     bad = sorted(draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=2)))
@@ -510,22 +511,22 @@ def malformed_kaggle_files(draw):
         lines[i] = _corrupt(draw, lines[i])
     if lines[-1] == "":  # a blank last line would read as the file's final newline: keep it inside the file
         lines.append(_line([0.5] * 188, "%g"))
-    return "\n".join(lines) + "\n", [i + 1 for i in bad], draw(st.sampled_from([2, 3, 8192]))
+    return "\n".join(lines) + "\n", [i + 1 for i in bad], draw(st.sampled_from([2, 3, 8192])), draw(st.booleans())
 
 
 @settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(malformed_kaggle_files())
 def test_any_malformed_row_is_refused_with_its_row_number(file):
-    """A malformed row is named by its number, in whichever parser block it lies. (Of two, the first structural
-    one is named: labels are checked once every row has parsed.)"""
+    """A malformed row is named by its number, in whichever parser block it lies, gzipped or not. (Of two, the first
+    structural one is named: labels are checked once every row has parsed.)"""
     from ecg_utils import kaggle
 
-    text, rows, block = file
+    text, rows, block, gz = file
     saved, kaggle.CHUNK_ROWS = kaggle.CHUNK_ROWS, block
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "mitbih_test.csv"
-            path.write_text(text)
+            path = Path(tmp) / ("mitbih_test.csv.gz" if gz else "mitbih_test.csv")
+            path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
             with pytest.raises(DataError) as err:
                 load_kaggle_csv(path)
     finally:
