@@ -310,6 +310,36 @@ def test_bad_input_is_one_named_error_leaving_nothing(case, tmp_path, ctx):
     assert _tree(tmp_path) == before  # no output, no temporary file, the inputs untouched
 
 
+# -- writing: whole or not at all ------------------------------------------------------------------------------
+@pytest.mark.parametrize("fail_at", ["figure", "final move"])
+def test_save_scores_failing_midway_keeps_the_earlier_output(tmp_path, monkeypatch, fail_at):
+    """A second output that fails while its figure is written, or as it is moved into place, leaves the first."""
+    import os
+
+    from ecg_utils import inference
+
+    beats = Beats.from_arrays(_normals(5), np.zeros(5))
+    first = inference.save_scores(tmp_path / "scores", beats, np.arange(5.0), 2.0)
+    before = _tree(tmp_path)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == tmp_path / "scores" and ".old." not in str(src):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    class Figure:
+        def savefig(self, *a, **k):
+            if fail_at == "figure":
+                raise OSError(28, "No space left on device")
+
+    if fail_at == "final move":
+        monkeypatch.setattr(inference.os, "replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        inference.save_scores(tmp_path / "scores", beats, np.arange(5.0) + 9, 2.0, figures={"histogram": Figure()})
+    assert _tree(tmp_path) == before and first.read_text().count("\n") == 6
+
+
 # -- caches and record lists -----------------------------------------------------------------------------------
 def test_a_corrupt_cache_entry_is_rebuilt(ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("ECG_CACHE_DIR", str(tmp_path / "cache"))
