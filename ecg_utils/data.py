@@ -36,9 +36,9 @@ AAMI_CLASSES = {
     "/": 4, "f": 4, "Q": 4,
 }
 
-#: The records the test suite reads (``tests/conftest.py``; traced over a whole run); ``./run_all.sh test`` fetches
-#: them when absent.
-TEST_RECORDS = ("101", "102", "105", "106", "114", "119", "122", "200", "208", "209", "232", "233")
+#: The records the test suite reads (``tests/conftest.py``; traced over a whole run, and every record a test names:
+#: ``tests/test_catalogue.py`` checks); ``./run_all.sh test`` fetches them when absent.
+TEST_RECORDS = ("101", "102", "105", "106", "114", "115", "119", "122", "200", "201", "203", "208", "209", "232", "233")
 #: PhysioNet's own SHA-256 checksums of the MIT-BIH files (``SHA256SUMS.txt`` of mitdb 1.0.0; the 44 records
 #: other than 100, 213, 221, 222).
 SHA256SUMS = Path(__file__).resolve().parent / "mitdb_SHA256SUMS.txt"

@@ -460,6 +460,21 @@ def test_tests_without_records_or_internet_fail_in_one_line(tmp_path, capsys, mo
     assert not (tmp_path / "mitdb").exists()
 
 
+def test_every_record_a_test_names_is_fetched_for_a_fresh_machine():
+    """A test that reads a record missing from TEST_RECORDS would fail on a fresh machine (not in CI, whose
+    folder holds every record): every MIT-BIH record name quoted in a test must be in the list."""
+    import re
+
+    from ecg_utils.data import MITDB_RECORDS, TEST_RECORDS
+
+    named = set()
+    for path in Path(__file__).parent.glob("test_*.py"):
+        for line in path.read_text().splitlines():
+            if "fmt" not in line and "from_arrays" not in line:  # a WFDB format "212"; synthetic record ids
+                named |= set(re.findall(r'"(\d{3})"', line)) & set(MITDB_RECORDS)
+    assert named <= set(TEST_RECORDS), sorted(named - set(TEST_RECORDS))
+
+
 def test_fetched_test_records_are_checked_against_physionet(ctx, tmp_path, monkeypatch):
     """With internet: the records are fetched into the folder and their SHA-256 checked; a damaged one is named."""
     from ecg_utils import data
