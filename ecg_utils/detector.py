@@ -346,7 +346,7 @@ class AutoencoderDetector:
         if (not hasattr(scale, "__len__") or len(scale) != 2 or not all(_is_number(v) and np.isfinite(v) for v in scale)
                 or not 0 < scale[0] <= scale[1]):
             raise ValueError(f"aug_scale_range must be two numbers 0 < low <= high, got {scale!r}")
-        for name in ("standardize", "augment", "rr_features", "rhythm"):
+        for name in ("standardize", "augment", "rr_features", "rhythm", "deviation"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
