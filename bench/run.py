@@ -200,13 +200,12 @@ def _dumps(obj) -> str:
 
 
 def write_atomic(path, text) -> Path:
-    """Write to ``<name>.tmp`` then rename: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
+    """Write ``text`` whole or not at all (:func:`ecg_utils.files.written_whole`): a reader never sees half a file."""
+    from ecg_utils.files import written_whole
+
+    with written_whole(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
 
 
 def write_results(out, name, result, text) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -206,16 +207,37 @@ def beats_from_peaks(signal, fs, peaks, representation="centered", record=UNKNOW
     Beats
         The beats far enough from the recording's ends to be cut (``sample`` says which peaks they are);
         ``info["dropped_at_ends"]`` counts the others.
+
+    Raises
+    ------
+    DataError
+        For peaks not strictly increasing, outside the signal, or not one class per peak.
     """
     peaks = np.asarray(peaks, dtype=np.int64)
     p = build_params(representation, **(params or {}))
     y = np.full(len(peaks), UNLABELLED, dtype=np.int64) if y is None else np.asarray(y, dtype=np.int64)
+    _check_peaks(record, peaks, len(signal), y)
     rr = rr_intervals(peaks, fs, segments=segments)
     cut = _kaggle_beats if representation == "kaggle" else _centered_beats
     X, keep = cut(signal, fs, peaks, p)
     info = {"source": "recording", "representation": representation, "fs": p["fs"], "params": p,
             "dropped_at_ends": {record: int((~keep).sum())}}
     return Beats.from_arrays(X, y[keep], [record] * int(keep.sum()), peaks[keep], rr[keep], info=info)
+
+
+def _check_peaks(record, peaks, n, y) -> None:
+    """Refuse R-peaks that cannot be one recording's beats: out of order, repeated, outside the signal, or with a
+    class list of another length (each would give wrong RR intervals or beats silently)."""
+    if peaks.ndim != 1 or len(y) != len(peaks):
+        raise DataError(f"record {record}: {len(y)} classes for {peaks.size} peaks")
+    step = np.diff(peaks)
+    if np.any(step <= 0):
+        k = int(np.flatnonzero(step <= 0)[0]) + 1
+        raise DataError(f"record {record}: peaks must be strictly increasing; peak {k} at sample {peaks[k]} "
+                        f"follows sample {peaks[k - 1]}")
+    if peaks.size and (peaks[0] < 0 or peaks[-1] >= n):
+        raise DataError(f"record {record}: peaks at samples {peaks[0]}..{peaks[-1]} lie outside the signal's "
+                        f"{n} samples")
 
 
 def label_peaks(peaks, ref_samples, ref_classes, fs, tolerance_s=0.15) -> np.ndarray:
@@ -323,15 +345,18 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
     parts, built = [], 0
     for i, name in enumerate(names):
         path = cache_folder / f"{name}-{_file_digest(folder, name)}.npz" if cache else None
-        if path is not None and path.exists():
-            part = Beats.load(path)
-        else:
+        part = _cached(path, name)
+        if part is None:
             part = _record_beats(folder, name, representation, p, lead, peaks)
             if template_width:
                 part = add_templates(part, template_width, template_regular)
             built += 1
             if path is not None:
-                part.save(path)
+                try:
+                    part.save(path)
+                except OSError as exc:
+                    warnings.warn(f"{path}: cannot cache record {name}'s beats ({exc.strerror or exc}); "
+                                  "they are rebuilt next time", stacklevel=2)
         parts.append(part)
         if verbose and (i + 1) % 10 == 0:
             print(f"  beats: {i + 1}/{len(names)} records ({time.perf_counter() - t0:.1f} s)", flush=True)
@@ -359,6 +384,25 @@ def build_mitdb_beats(data_dir=None, records=None, representation="kaggle", lead
               + (f", {int((~beats.is_labelled).sum())} detections matching no reference beat" if peaks == "detected" else ""),
               flush=True)
     return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr, info, beats.template)
+
+
+def _cached(path, name):
+    """The beats cached at ``path``, or None when there are none; a corrupt entry is deleted (with a warning)
+    and None returned, so that the record is rebuilt."""
+    if path is None or not path.exists():
+        return None
+    try:
+        part = Beats.load(path)
+        if name not in part.info.get("leads", {}):
+            raise DataError(f"{path}: holds the beats of another record")
+        return part
+    except DataError as exc:
+        warnings.warn(f"{exc}; rebuilding record {name}", stacklevel=3)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # a read-only cache: the rebuilt beats cannot replace it either (a warning says so)
+            pass
+        return None
 
 
 def add_templates(beats: Beats, width=101, regular=TEMPLATE_REGULAR) -> Beats:

@@ -9,11 +9,16 @@ import time
 
 from ecg_utils.config import import_tensorflow_quietly
 from ecg_utils.errors import DataError
+from ecg_utils.files import check_writable, written_whole
 
 
 def _download(args):
-    from ecg_utils.data import download_mitdb
+    from ecg_utils.data import TEST_RECORDS, download_mitdb, fetch_test_records
 
+    if args.for_tests:
+        folder = fetch_test_records(args.dest)
+        print(f"MIT-BIH records for the tests ({len(TEST_RECORDS)}, SHA-256 checked when fetched) in {folder}")
+        return
     folder = download_mitdb(args.dest, records=args.records)
     print(f"Set ECG_DATA_DIR={folder} (or leave it unset: data/raw/mitdb is searched by default)")
 
@@ -36,6 +41,8 @@ def _score(args):
     from ecg_utils.detector import AutoencoderDetector
     from ecg_utils.kaggle import load_kaggle_csv
 
+    if args.out:
+        check_writable(args.out, "scores CSV")  # before the work, not after it
     detector = AutoencoderDetector.load(args.model)
     beats = load_kaggle_csv(args.csv)
     t0 = time.perf_counter()
@@ -47,8 +54,12 @@ def _score(args):
     if args.out:
         import pandas as pd
 
-        pd.DataFrame({"beat": np.arange(len(beats)), "score": scores, "anomaly": flagged.astype(int)}).to_csv(
-            args.out, index=False)
+        try:
+            with written_whole(args.out) as tmp:
+                pd.DataFrame({"beat": np.arange(len(beats)), "score": scores, "anomaly": flagged.astype(int)}).to_csv(
+                    tmp, index=False)
+        except OSError as exc:
+            raise DataError(f"{args.out}: cannot write the scores ({exc.strerror or exc}); nothing was written") from None
         print(f"Wrote {args.out}")
 
 
@@ -103,11 +114,14 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("download", help="download the MIT-BIH Arrhythmia Database from PhysioNet")
     p.add_argument("--dest", help="target folder (default data/raw/mitdb)")
-    p.add_argument("--records", nargs="*", help="a subset of records (default all 48)")
+    p.add_argument("--records", nargs="+", help="a subset of records (default all 48)")
+    p.add_argument("--for-tests", action="store_true",
+                   help="only the records the test suite reads, unless $ECG_DATA_DIR, ../shared/data/mitdb or "
+                        "data/raw/mitdb holds them already")
     p.set_defaults(func=_download)
     p = sub.add_parser("build", help="cut the MIT-BIH records into beats (cached) and print the class totals")
     p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
-    p.add_argument("--records", nargs="*")
+    p.add_argument("--records", nargs="+", help="records to build (default: every record in the folder)")
     p.add_argument("--representation", default="kaggle", choices=["kaggle", "centered"])
     p.add_argument("--no-cache", action="store_true", help="rebuild even if cached")
     p.set_defaults(func=_build)
@@ -145,11 +159,15 @@ def main(argv=None) -> int:
     p.set_defaults(func=_scan)
     p = sub.add_parser("figures", help="redraw the README's figure (images/what_the_detector_sees.png)")
     p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
-    p.add_argument("--records", nargs="*", default=["232"], help="records to draw from (default 232: many S beats)")
+    p.add_argument("--records", nargs="+", default=["232"], help="records to draw from (default 232: many S beats)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_figures)
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
+    for command in sub.choices.values():  # also after the command; SUPPRESS keeps it from resetting the first
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show the full traceback of an unexpected error")
     args = parser.parse_args(argv)
+    args.debug = getattr(args, "debug", False)
     try:
         if args.command in ("scan", "train", "score"):
             import_tensorflow_quietly()

@@ -7,6 +7,7 @@ fetches the database from PhysioNet into ``data/raw/mitdb``.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,13 @@ AAMI_CLASSES = {
     "F": 3,
     "/": 4, "f": 4, "Q": 4,
 }
+
+#: The records the test suite reads (``tests/conftest.py``; traced over a whole run, and every record a test names:
+#: ``tests/test_catalogue.py`` checks); ``./run_all.sh test`` fetches them when absent.
+TEST_RECORDS = ("101", "102", "105", "106", "114", "115", "119", "122", "200", "201", "203", "208", "209", "232", "233")
+#: PhysioNet's own SHA-256 checksums of the MIT-BIH files (``SHA256SUMS.txt`` of mitdb 1.0.0; the 44 records
+#: other than 100, 213, 221, 222).
+SHA256SUMS = Path(__file__).resolve().parent / "mitdb_SHA256SUMS.txt"
 
 HOW_TO_GET_DATA = (
     "Get the data in one of three ways: (1) set ECG_DATA_DIR to a folder holding the MIT-BIH WFDB files "
@@ -94,6 +102,22 @@ def mitdb_records(folder) -> list:
                   if (folder / f"{p.stem}.dat").exists() and (folder / f"{p.stem}.atr").exists())
 
 
+def missing_files(folder, name) -> list:
+    """The files of record ``name`` absent from ``folder`` (``["101.dat"]``), among its ``.hea``, ``.dat`` and
+    ``.atr``."""
+    return [f"{name}.{ext}" for ext in ("hea", "dat", "atr") if not (Path(folder) / f"{name}.{ext}").is_file()]
+
+
+def incomplete_records(folder) -> dict:
+    """Records of ``folder`` with a header but no signal or annotation file: ``{"101": ["101.dat"]}``."""
+    out = {}
+    for hea in sorted(Path(folder).glob("*.hea")):
+        missing = missing_files(folder, hea.stem)
+        if missing:
+            out[hea.stem] = missing
+    return out
+
+
 def find_data_dir(data_dir=None, kind="mitdb") -> Path:
     """The folder holding MIT-BIH records (``kind="mitdb"``) or Kaggle CSVs (``kind="kaggle"``).
 
@@ -104,7 +128,8 @@ def find_data_dir(data_dir=None, kind="mitdb") -> Path:
     """
     if kind not in ("mitdb", "kaggle"):
         raise ValueError(f"kind must be 'mitdb' or 'kaggle', got {kind!r}")
-    has_data = find_kaggle_files if kind == "kaggle" else mitdb_records
+    # a folder of WFDB headers holds records, complete or not: resolve_records names the missing files
+    has_data = find_kaggle_files if kind == "kaggle" else lambda f: mitdb_records(f) or incomplete_records(f)
     searched = candidate_dirs(data_dir)
     for folder in searched:
         if folder.is_dir() and has_data(folder):
@@ -121,7 +146,10 @@ def download_mitdb(dest=None, records=None) -> Path:
     dest : path, optional
         Target folder (default ``data/raw/mitdb``). Files already there are not fetched again.
     records : list of str, optional
-        A subset of records (default all 48).
+        A subset of records (default all 48; duplicates dropped).
+
+    Every record whose PhysioNet SHA-256 checksums are known (:data:`SHA256SUMS`) is verified after the
+    download; a mismatch, a failed download or a missing record raises :class:`DataError` in one line.
 
     Returns
     -------
@@ -131,76 +159,168 @@ def download_mitdb(dest=None, records=None) -> Path:
     import wfdb
 
     dest = Path(dest or config.RAW_DIR / "mitdb")
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
-    wanted = list(records) if records is not None else "all"
+    wanted = list(dict.fromkeys(str(r) for r in records)) if records is not None else "all"
     print(f"Downloading the MIT-BIH Arrhythmia Database from PhysioNet into {dest} ...", flush=True)
     try:
         wfdb.dl_database("mitdb", dl_dir=str(dest), records=wanted, annotators=["atr"], overwrite=False)
     except Exception as exc:  # network errors come in many types; say what happened in one line
+        if created and not any(dest.iterdir()):
+            dest.rmdir()  # leave no empty folder behind for the next search to find
         raise DataError(f"Download of the MIT-BIH database into {dest} failed: {exc}. {HOW_TO_GET_DATA}") from exc
     present = mitdb_records(dest)
     missing = sorted(set(MITDB_RECORDS if wanted == "all" else wanted) - set(present))
+    sums = physionet_sha256()
+    verify_sha256(dest, [r for r in present if f"{r}.dat" in sums])
     if missing:
         raise DataError(f"Download into {dest} is incomplete: records {', '.join(missing)} are missing")
     print(f"Downloaded {len(present)} records into {dest}", flush=True)
     return dest
 
 
-def resolve_records(folder, records=None) -> list:
-    """Check that the requested records exist in ``folder``; default: all present.
+def physionet_sha256() -> dict:
+    """PhysioNet's SHA-256 checksum of each MIT-BIH file it is known for: ``{"101.dat": "698d...", ...}``."""
+    return {name: digest for digest, name in (line.split() for line in SHA256SUMS.read_text().splitlines()
+                                               if line.strip())}
+
+
+def verify_sha256(folder, records) -> None:
+    """Check the files of ``records`` in ``folder`` against PhysioNet's SHA-256 checksums (:data:`SHA256SUMS`).
 
     Raises
     ------
     DataError
-        Listing every requested record that is absent.
+        Naming the first file that is missing or whose checksum differs, or a record with no known checksums.
     """
-    present = mitdb_records(folder)
+    known = physionet_sha256()
+    for record in records:
+        for ext in ("hea", "dat", "atr"):
+            name = f"{record}.{ext}"
+            if name not in known:
+                raise DataError(f"{name}: no PhysioNet checksum is known for it (see {SHA256SUMS.name})")
+            path = Path(folder) / name
+            if not path.is_file():
+                raise DataError(f"{path}: missing")
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != known[name]:
+                raise DataError(f"{path}: SHA-256 {digest[:12]}... differs from PhysioNet's {known[name][:12]}...: "
+                                "the file is corrupt or not the PhysioNet original; delete it and fetch it again")
+
+
+def dirs_for_tests() -> list:
+    """Where the tests look for the MIT-BIH records, in order: ``$ECG_DATA_DIR``, ``../shared/data/mitdb`` (CI),
+    ``data/raw/mitdb`` (where :func:`fetch_test_records` puts them)."""
+    env = os.environ.get(config.DATA_ENV)
+    return ([Path(env)] if env else []) + [config.PROJ_ROOT.parent / "shared" / "data" / "mitdb",
+                                           config.RAW_DIR / "mitdb"]
+
+
+def find_test_records():
+    """The first of :func:`dirs_for_tests` holding every record of :data:`TEST_RECORDS`, or None."""
+    for folder in dirs_for_tests():
+        if all(not missing_files(folder, r) for r in TEST_RECORDS):
+            return folder
+    return None
+
+
+def fetch_test_records(dest=None) -> Path:
+    """The folder of the records the tests read: one that holds them already, else ``data/raw/mitdb`` after
+    downloading them from PhysioNet, checked against PhysioNet's SHA-256 checksums.
+
+    Raises
+    ------
+    DataError
+        One line: where the records were looked for, and why the download failed (no internet, a checksum).
+    """
+    found = find_test_records()
+    if found is not None:
+        return found
+    dest = Path(dest or config.RAW_DIR / "mitdb")
+    where = ", ".join(str(f) for f in dirs_for_tests())
+    try:
+        download_mitdb(dest, records=TEST_RECORDS)
+        verify_sha256(dest, TEST_RECORDS)
+    except DataError as exc:
+        raise DataError(f"the tests need MIT-BIH records {' '.join(TEST_RECORDS)}, not found in {where}, and "
+                        f"fetching them failed: {exc}") from None
+    return dest
+
+
+def resolve_records(folder, records=None) -> list:
+    """The records to read from ``folder``: the requested ones (duplicates dropped, order kept) or, by default,
+    every record there.
+
+    No record is dropped silently: a requested record without all three files, or (by default) a record whose
+    header is there without its signal or annotations, is an error naming the missing files.
+
+    Raises
+    ------
+    DataError
+        Listing every unusable record and its missing files (``101: 101.dat missing``).
+    """
     if records is None:
+        incomplete = incomplete_records(folder)
+        if incomplete:
+            raise DataError(f"{folder}: " + "; ".join(f"record {r} is incomplete: {', '.join(m)} missing"
+                                                      for r, m in incomplete.items())
+                            + " (restore the files, or pass the records to use)")
+        present = mitdb_records(folder)
         if not present:
             raise DataError(f"{folder}: no MIT-BIH records (NNN.hea/.dat/.atr) found. {HOW_TO_GET_DATA}")
         return present
-    wanted = [str(r) for r in records]
-    missing = [r for r in wanted if r not in present]
+    if isinstance(records, (str, bytes)):
+        raise DataError(f"records must be a list of record names, got the string {records!r}")
+    wanted = list(dict.fromkeys(str(r) for r in records))
+    if not wanted:
+        raise DataError(f"{folder}: an empty list of records was asked for; pass record names or None for all")
+    missing = {r: missing_files(folder, r) for r in wanted}
+    missing = {r: m for r, m in missing.items() if m}
     if missing:
-        raise DataError(f"{folder}: records {', '.join(missing)} asked for but not present "
-                        f"({len(present)} records are: {' '.join(present)})")
+        present = mitdb_records(folder)
+        raise DataError(f"{folder}: " + "; ".join(f"record {r}: {', '.join(m)} missing" for r, m in missing.items())
+                        + f" ({len(present)} complete records are: {' '.join(present)})")
     return wanted
 
 
 def read_record(folder, name, lead="MLII", fallback=False) -> Record:
-    """Read one record's ``lead`` (found by name, not position) and its ``atr`` annotations.
+    """Read one record's ``lead`` (found by name, not position) and its ``atr`` annotations, checked.
 
     With ``fallback=True`` a record without that lead (102 and 104 have no MLII) gives its first lead;
-    ``Record.lead`` says which was read.
+    ``Record.lead`` says which was read. The signal file's size and the checksum its header states are
+    verified, and the annotations must be a WFDB annotation file inside the signal
+    (:mod:`ecg_utils.wfdb_io`).
+
+    Raises
+    ------
+    DataError
+        Naming the file that is missing, corrupt or inconsistent with its header (``101.dat: truncated ...``).
     """
-    import wfdb
+    from ecg_utils.wfdb_io import read_annotations, read_header, read_signal
 
-    base = str(Path(folder) / str(name))
-    try:
-        header = wfdb.rdheader(base)
-        if lead not in header.sig_name and fallback:
-            lead = header.sig_name[0]
-        if lead not in header.sig_name:
-            raise DataError(f"{base}.hea: record {name} has no lead {lead} (leads: {', '.join(header.sig_name)})")
-        rec = wfdb.rdrecord(base, channel_names=[lead])
-        ann = wfdb.rdann(base, "atr")
-    except DataError:
-        raise
-    except Exception as exc:
-        raise DataError(f"{base}: cannot read record {name}: {exc}") from exc
-    signal = rec.p_signal[:, 0]
+    base = Path(folder) / str(name)
+    hea = Path(f"{base}.hea")
+    header = read_header(hea)
+    names = list(header.sig_name or [])
+    if lead not in names and fallback and names:
+        lead = names[0]
+    if lead not in names:
+        raise DataError(f"{hea}: record {name} has no lead {lead} (leads: {', '.join(names)})")
+    signal = read_signal(hea, header, names.index(lead), check_all=True)
+    sample, symbol, aux = read_annotations(base, "atr", header.sig_len)
+    if not np.isin(symbol, list(AAMI_CLASSES)).any():
+        raise DataError(f"{base}.atr: none of its {len(symbol)} annotations is a beat: no reference beats")
     if not np.isfinite(signal).all():
-        signal = _fill_gaps(signal)
-    return Record(str(name), signal, float(rec.fs), np.asarray(ann.sample, dtype=np.int64),
-                  np.asarray(ann.symbol, dtype=str), lead, np.asarray(ann.aux_note, dtype=str))
+        signal = _fill_gaps(signal, hea)
+    return Record(str(name), signal, float(header.fs), sample, symbol, lead, aux)
 
 
-def _fill_gaps(signal):
+def _fill_gaps(signal, path="record"):
     """Linearly interpolate over NaN samples (WFDB marks invalid samples as NaN)."""
     bad = ~np.isfinite(signal)
     good = np.flatnonzero(~bad)
     if good.size == 0:
-        raise DataError("record signal has no valid samples")
+        raise DataError(f"{path}: the signal has no valid samples")
     out = signal.copy()
     out[bad] = np.interp(np.flatnonzero(bad), good, signal[good])
     return out

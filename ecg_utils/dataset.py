@@ -7,10 +7,14 @@ AAMI class ``y``, where each beat came from (``record``, ``sample``), the RR int
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ecg_utils.errors import DataError
+from ecg_utils.files import written_whole
 
 #: AAMI heartbeat classes, in the order of the Kaggle MIT-BIH labels 0-4.
 CLASS_NAMES = ("N", "S", "V", "F", "Q")
@@ -183,12 +187,10 @@ class Beats:
     def save(self, path) -> Path:
         """Write to one ``.npz`` file (written to a temporary name, then renamed: never half-written)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
         extra = {} if self.template is None else {"template": self.template}
-        np.savez(tmp, X=self.X, y=self.y, record=self.record, sample=self.sample, rr=self.rr,
-                 info=np.array(json.dumps(self.info)), **extra)
-        tmp.replace(path)
+        with written_whole(path, suffix=".tmp.npz") as tmp:
+            np.savez(tmp, X=self.X, y=self.y, record=self.record, sample=self.sample, rr=self.rr,
+                     info=np.array(json.dumps(self.info)), **extra)
         return path
 
     @classmethod
@@ -196,8 +198,8 @@ class Beats:
         """Read a file written by :meth:`save`."""
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as z:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 template = z["template"] if "template" in z.files else None
                 return cls(z["X"], z["y"], z["record"], z["sample"], z["rr"], json.loads(str(z["info"])), template)
-        except (OSError, ValueError, KeyError) as exc:
-            raise ValueError(f"{path}: not a readable beat dataset ({exc})") from exc
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError, zipfile.BadZipFile) as exc:
+            raise DataError(f"{path}: not a readable beat dataset ({type(exc).__name__}: {exc})") from exc

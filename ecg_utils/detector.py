@@ -31,7 +31,7 @@ import tensorflow as tf  # noqa: E402
 from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
 from ecg_utils.fusion import EVIDENCE, SHAPE, reference, surprise
-from ecg_utils.model import build_autoencoder
+from ecg_utils.model import DECODERS, POOLINGS, build_autoencoder
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 THRESHOLD_RULES = ("mean_std", "percentile", "fpr")
@@ -44,6 +44,19 @@ META_FILE = "detector.json"
 FORMAT = "ecg-detector/autoencoder-detector"
 #: Parameters stored as tuples (JSON turns them into lists).
 _TUPLE_PARAMS = ("channels", "aug_scale_range")
+#: The fewest beats ``fit`` trains on, and learns the threshold from: fewer give a threshold that is noise.
+MIN_BEATS = 20
+#: The numeric parameters' ranges (each must also be finite): a test, and how a message says it.
+_NUMBER_RANGES = {
+    "learning_rate": (lambda v: v > 0, "a finite number > 0"),
+    "threshold_fpr": (lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "threshold_q": (lambda v: 0 <= v <= 100, "a number in [0, 100]"),
+    "threshold_k": (lambda v: True, "a finite number"),
+    "dropout": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    "rr_weight": (lambda v: v >= 0, "a finite number >= 0"),
+    "aug_noise_std": (lambda v: v >= 0, "a finite number >= 0"),
+    "aug_wander_amp": (lambda v: v >= 0, "a finite number >= 0"),
+}
 
 
 def augment(X, rng, noise_std=0.05, scale_range=(0.9, 1.1), max_shift=3, wander_amp=0.1):
@@ -153,6 +166,21 @@ class _EpochLog(keras.callbacks.Callback):
             logs = logs or {}
             print(f"epoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', float('nan')):.5f}  "
                   f"val_loss {logs.get('val_loss', float('nan')):.5f}  ({self.seconds[-1]:.1f} s)", flush=True)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_int(name, value, least):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < least:
+        raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+
+
+def _finite_list(value, length=None) -> bool:
+    """True for a list of finite numbers (of ``length`` items, if given)."""
+    return (isinstance(value, (list, tuple)) and (length is None or len(value) == length)
+            and all(_is_number(v) and np.isfinite(v) for v in value))
 
 
 class AutoencoderDetector:
@@ -292,20 +320,35 @@ class AutoencoderDetector:
         return self
 
     def _check_params(self):
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if self.threshold_rule not in THRESHOLD_RULES:
-            raise ValueError(f"threshold_rule must be one of {THRESHOLD_RULES}, got {self.threshold_rule!r}")
-        if self.loss not in ("mae", "mse"):
-            raise ValueError(f"loss must be 'mae' or 'mse', got {self.loss!r}")
-        if not 0 < self.threshold_fpr < 1:
-            raise ValueError(f"threshold_fpr must be in (0, 1), got {self.threshold_fpr}")
-        if not 0 <= self.threshold_q <= 100:
-            raise ValueError(f"threshold_q must be in [0, 100], got {self.threshold_q}")
-        if self.context not in (None, "template"):
-            raise ValueError(f"context must be None or 'template', got {self.context!r}")
-        if self.normalize not in NORMALIZE:
-            raise ValueError(f"normalize must be None or 'recording', got {self.normalize!r}")
+        """Raise ValueError naming the first parameter outside its range (``epochs must be an integer >= 1, got 0``)."""
+        for name, options in (("optimizer", OPTIMIZERS), ("threshold_rule", THRESHOLD_RULES), ("loss", ("mae", "mse")),
+                              ("pooling", POOLINGS), ("decoder", DECODERS), ("context", (None, "template")),
+                              ("normalize", NORMALIZE)):
+            if getattr(self, name) not in options:
+                raise ValueError(f"{name} must be one of {options}, got {getattr(self, name)!r}")
+        for name, least in (("epochs", 1), ("batch_size", 1), ("latent_dim", 1), ("kernel_size", 1),
+                            ("predict_batch_size", 1), ("aug_max_shift", 0), ("seed", 0)):
+            _check_int(name, getattr(self, name), least)
+        if not isinstance(self.verbose, (bool, np.bool_)):
+            _check_int("verbose", self.verbose, 0)
+        if self.patience is not None:
+            _check_int("patience", self.patience, 0)
+        channels = self.channels
+        if isinstance(channels, (str, bytes)) or not hasattr(channels, "__len__") or len(channels) == 0:
+            raise ValueError(f"channels must be a non-empty sequence of integers >= 1, got {channels!r}")
+        for c in channels:
+            _check_int("channels", c, 1)
+        for name, (ok, what) in _NUMBER_RANGES.items():
+            value = getattr(self, name)
+            if not (_is_number(value) and np.isfinite(value) and ok(value)):
+                raise ValueError(f"{name} must be {what}, got {value!r}")
+        scale = self.aug_scale_range
+        if (not hasattr(scale, "__len__") or len(scale) != 2 or not all(_is_number(v) and np.isfinite(v) for v in scale)
+                or not 0 < scale[0] <= scale[1]):
+            raise ValueError(f"aug_scale_range must be two numbers 0 < low <= high, got {scale!r}")
+        for name in ("standardize", "augment", "rr_features", "rhythm", "deviation"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     # -- input -----------------------------------------------------------------------------------------
     def _validate(self, data, role, normal_only=False) -> Beats:
@@ -324,7 +367,11 @@ class AutoencoderDetector:
             bad = int((~np.isfinite(data.X)).any(axis=1).sum())
             raise DataError(f"{name}: {bad} beat(s) hold NaN or infinite values")
         if normal_only and not data.is_normal.all():
-            raise DataError(f"{name}: holds {int((~data.is_normal).sum())} non-normal beat(s) {data.counts()}; "
+            labels, counts = np.unique(data.y[~data.is_normal], return_counts=True)
+            names = data.class_names
+            found = ", ".join(f"{names[k] if 0 <= k < len(names) else f'label {k}'}: {c}"
+                              for k, c in zip(labels.tolist(), counts.tolist()))
+            raise DataError(f"{name}: holds {int((~data.is_normal).sum())} non-normal beat(s) ({found}); "
                             "the detector learns from normal beats only")
         if getattr(self, "input_len_", None) is not None and data.length != self.input_len_:
             raise DataError(f"{name}: beats have {data.length} samples, the detector was trained on "
@@ -422,6 +469,14 @@ class AutoencoderDetector:
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            For a parameter outside its range, named in the message (``epochs must be an integer >= 1, got 0``).
+        DataError
+            For degenerate training: fewer than :data:`MIN_BEATS` beats on either side, identical training beats,
+            beats that are not normal (their labels named), or a run whose validation scores are not finite.
         """
         self._check_params()
         t0 = time.perf_counter()
@@ -431,6 +486,14 @@ class AutoencoderDetector:
         if validation.length != train.length:
             raise DataError(f"{_describe(validation, 'validation')}: beats have {validation.length} samples, "
                             f"train has {train.length}")
+        for data, role in ((train, "train"), (validation, "validation")):
+            if len(data) < MIN_BEATS:
+                raise DataError(f"{_describe(data, role)}: {len(data)} normal beat(s); at least {MIN_BEATS} are "
+                                f"needed to {'train' if role == 'train' else 'learn the threshold'}")
+        model_input = train.X - train.template if self.context == "template" else train.X
+        if not np.ptp(model_input, axis=0).max() > 0:
+            raise DataError(f"{_describe(train, 'train')}: all {len(train)} beats are identical (zero variance "
+                            "between beats): there is nothing to learn")
         self.input_len_ = train.length
         self.representation_ = train.info.get("representation")
         self.train_info_ = dict(train.info)
@@ -472,6 +535,11 @@ class AutoencoderDetector:
             self.reference_ = {"n": len(validation), "shape": reference(errors),
                                **{name: reference(v) for name, v in val_inputs["evidence"].items()}}
         self.validation_scores_ = self._combine(errors, val_inputs)["score"]
+        if not np.isfinite(self.validation_scores_).all():
+            loss = self.history_.get("loss", [float("nan")])[-1]
+            self.model_ = None
+            raise DataError(f"training diverged (last loss {loss}): the validation scores are not finite; lower "
+                            f"learning_rate (now {self.learning_rate}) or check the beats' scale")
         self.threshold_ = self.threshold_from(self.validation_scores_)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -673,36 +741,48 @@ class AutoencoderDetector:
             params = {k: tuple(v) if k in _TUPLE_PARAMS and isinstance(v, list) else v
                       for k, v in meta["params"].items()}
             det = cls(**params)
-            input_len, threshold, scaler = int(meta["input_len"]), float(meta["threshold"]), dict(meta["scaler"])
+            det._check_params()
+            input_len, threshold, scaler = meta["input_len"], meta["threshold"], dict(meta["scaler"])
             if meta.get("format") != FORMAT:
                 raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
         except (OSError, UnicodeDecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"{meta_path}: not a detector description ({type(exc).__name__}: {exc})") from None
-        stds = [scaler.get("std")] + list(scaler.get("rr_std", [])) if det.rr_features else [scaler.get("std")]
-        if not isinstance(scaler.get("mean"), (int, float)) or not all(
-                isinstance(s, (int, float)) and np.isfinite(s) and s > 0 for s in stds) or \
-                (det.rr_features and len(scaler.get("rr_mean", [])) != 3):
-            raise DataError(f"{meta_path}: scaler {scaler} is not a valid standardisation for this detector")
+            raise DataError(f"{meta_path}: not a valid detector description ({type(exc).__name__}: {exc})") from None
+        if not isinstance(input_len, int) or isinstance(input_len, bool) or input_len < 1:
+            raise DataError(f"{meta_path}: input_len must be a positive integer, got {input_len!r}")
+        if not _is_number(threshold) or not np.isfinite(threshold):
+            raise DataError(f"{meta_path}: threshold must be a finite number, got {threshold!r}")
+        stds = [scaler.get("std")] + (list(scaler.get("rr_std") or []) if det.rr_features else [])
+        if not (_finite_list([scaler.get("mean")]) and _finite_list(stds) and all(v > 0 for v in stds)
+                and (not det.rr_features or (_finite_list(scaler.get("rr_mean"), 3)
+                                             and _finite_list(scaler.get("rr_std"), 3)))):
+            raise DataError(f"{meta_path}: scaler {scaler} is not a valid standardisation for this detector "
+                            "(finite means, stds > 0" + (", 3 RR means and stds)" if det.rr_features else ")"))
         median = scaler.get("error_median")
-        if det.normalize == "recording" and not (isinstance(median, (int, float)) and np.isfinite(median) and median > 0):
+        if det.normalize == "recording" and not (_is_number(median) and np.isfinite(median) and median > 0):
             raise DataError(f"{meta_path}: normalize='recording' but the scaler holds no valid 'error_median' ({median!r})")
+        stored, wanted = meta.get("reference"), ["shape", *det._evidence()]
+        if det._evidence() and not (isinstance(stored, dict) and isinstance(stored.get("n"), int) and stored["n"] >= 1
+                                    and all(_finite_list(stored.get(k)) and len(stored[k]) > 1
+                                            and np.all(np.diff(stored[k]) >= 0) for k in wanted)):
+            raise DataError(f"{meta_path}: {', '.join(det._evidence())} fused but no valid 'reference' distributions "
+                            f"({', '.join(wanted)}: n >= 1 and non-decreasing finite quantiles) are stored")
         try:
             model = keras.models.load_model(model_path, safe_mode=True, compile=False)
         except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
             raise DataError(f"{model_path}: not a readable Keras model ({type(exc).__name__}: {first})") from None
-        inputs = model.inputs
-        expected = 2 if det.rr_features else 1
-        if len(inputs) != expected or tuple(inputs[0].shape[1:]) != (input_len,):
-            raise DataError(f"{model_path}: model inputs {[tuple(i.shape) for i in inputs]} do not match "
-                            f"{meta_path} (input length {input_len}, rr_features={det.rr_features})")
-        det.model_, det.input_len_, det.threshold_, det.scaler_ = model, input_len, threshold, scaler
-        det.reference_ = meta.get("reference")
-        wanted = ["shape", *det._evidence()]
-        if det._evidence() and not (isinstance(det.reference_, dict) and
-                                    all(len(det.reference_.get(k) or []) > 1 for k in wanted)):
-            raise DataError(f"{meta_path}: {', '.join(det._evidence())} fused but no valid 'reference' distributions "
-                            f"({', '.join(wanted)}) are stored")
+        want_in = [(input_len,), (3,)] if det.rr_features else [(input_len,)]
+        have_in = [tuple(t.shape[1:]) for t in model.inputs]
+        have_out = [tuple(t.shape[1:]) for t in model.outputs]
+        if have_in != want_in or have_out != want_in:
+            raise DataError(f"{model_path}: a model mapping inputs {have_in} to outputs {have_out}; {meta_path} "
+                            f"needs {want_in} to {want_in} (input length {input_len}, rr_features={det.rr_features})")
+        probe = [np.zeros((1,) + shape, np.float32) for shape in want_in]
+        outputs = model(probe if det.rr_features else probe[0], training=False)
+        if not all(np.isfinite(np.asarray(out)).all() for out in tf.nest.flatten(outputs)):
+            raise DataError(f"{model_path}: the model's outputs are not finite (NaN or infinite weights)")
+        det.model_, det.input_len_, det.threshold_, det.scaler_ = model, input_len, float(threshold), scaler
+        det.reference_ = stored
         det.representation_ = meta.get("representation")
         det.train_info_ = meta.get("train_info") or {}
         det.history_ = meta.get("history") or {}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -54,11 +55,13 @@ def flagged_table(beats: Beats, scores, threshold) -> pd.DataFrame:
 def save_scores(out_dir, beats: Beats, scores, threshold, figures=None) -> Path:
     """Write ``scores.csv`` (every beat: record, sample, class, score, flagged) and the figures.
 
-    Written into a temporary folder and moved into place, so a failure leaves no half-written output.
+    Written into a temporary folder and moved into place, so a failure leaves no half-written output (and an
+    earlier output untouched: it is moved aside, not deleted, until the new one is in place).
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    aside = None
     try:
         pd.DataFrame({"record": beats.record, "sample": beats.sample, "class": np.asarray(beats.class_names)[beats.y],
                       "score": scores, "anomaly": (np.asarray(scores) > threshold).astype(int)}).to_csv(
@@ -66,8 +69,16 @@ def save_scores(out_dir, beats: Beats, scores, threshold, figures=None) -> Path:
         for name, fig in (figures or {}).items():
             fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
         if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.replace(out_dir)
+            aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            os.replace(out_dir, aside / out_dir.name)
+        try:
+            os.replace(tmp, out_dir)
+        except OSError:
+            if aside is not None:
+                os.replace(aside / out_dir.name, out_dir)  # the earlier output back in place
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
     return out_dir / "scores.csv"

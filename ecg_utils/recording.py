@@ -43,9 +43,6 @@ _NOT_ECG = re.compile(r"EEG|EOG|EMG|RESP|SAO2|SPO2|PLETH|FLOW|THOR|ABD|POSITION|
 _TIME_COLUMN = re.compile(r"(ELAPSED)?(TIME|T|SECS?|SECONDS|S|MS|SAMPLES?|SAMPLE#|INDEX|IDX|TIMESTAMP)"
                           r"([(\[]?(S|SECS?|SECONDS|MS)[)\]]?)?")
 _SECONDS = re.compile(r"(ELAPSED)?(TIME|T|SECS?|SECONDS|S)([(\[]?(S|SECS?|SECONDS)[)\]]?)?")
-#: Bytes per sample of the WFDB formats whose signal-file size can be checked against the header.
-_WFDB_BYTES = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3,
-               "311": 4 / 3}
 
 
 @dataclass(frozen=True)
@@ -191,43 +188,16 @@ def _locate(path: Path):
 
 
 def _read_wfdb(hea: Path, lead, column, want_fs):
-    import wfdb
+    from ecg_utils.wfdb_io import read_header, read_signal
 
-    base = hea.with_suffix("")
-    try:
-        header = wfdb.rdheader(str(base))
-    except Exception as exc:
-        raise DataError(f"{hea}: cannot read the WFDB header ({type(exc).__name__}: {exc})") from exc
+    header = read_header(hea)
     names = list(header.sig_name or [])
     i = _column(hea, names, column) if column is not None else _choose(hea, names, lead)
-    _check_signal_file(hea, header, i)
-    try:
-        rec = wfdb.rdrecord(str(base), channels=[i])  # only the chosen channel becomes physical values
-    except Exception as exc:
-        raise DataError(f"{hea}: cannot read the signal of lead {names[i]} ({type(exc).__name__}: {exc})") from exc
+    signal = read_signal(hea, header, i)  # the signal file's size and the header's checksum checked
     date, time = header.base_date, header.base_time
     start = datetime.combine(date, time) if date and time else (date or time)
-    units = (rec.units or [None])[0] or "mV"  # WFDB's default units are millivolts
-    return rec.p_signal[:, 0], float(header.fs), names[i], names, units, start.isoformat() if start else None
-
-
-def _check_signal_file(hea: Path, header, i):
-    """Name a missing or truncated signal file before wfdb fails on it with an obscure error."""
-    files = getattr(header, "file_name", None)
-    if not files:  # a multi-segment record: its segments are checked by wfdb
-        return
-    dat = hea.with_name(files[i])
-    if not dat.is_file():
-        raise DataError(f"{dat}: signal file not found (the header {hea.name} refers to it)")
-    per_sample = _WFDB_BYTES.get(str(header.fmt[i]))
-    if per_sample is None or not header.sig_len:
-        return
-    frame = sum(spf for f, spf in zip(files, header.samps_per_frame) if f == files[i])
-    need = (header.byte_offset[i] or 0) + int(header.sig_len * frame * per_sample)
-    have = dat.stat().st_size
-    if have < need:
-        raise DataError(f"{dat}: truncated: {have} bytes, but the header {hea.name} says {header.sig_len} "
-                        f"samples ({need} bytes)")
+    units = (header.units or [None] * (i + 1))[i] or "mV"  # WFDB's default units are millivolts
+    return signal, float(header.fs), names[i], names, units, start.isoformat() if start else None
 
 
 def _read_edf(path: Path, lead, column, want_fs):

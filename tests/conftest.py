@@ -1,8 +1,8 @@
-"""Shared fixtures: the real MIT-BIH records (``$ECG_DATA_DIR``, else ``../shared/data/mitdb``)."""
+"""Shared fixtures: the real MIT-BIH records (``$ECG_DATA_DIR``, else ``../shared/data/mitdb``, else
+``data/raw/mitdb``)."""
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import matplotlib
 import pytest
@@ -11,23 +11,24 @@ matplotlib.use("Agg")
 
 from ecg_utils import config  # noqa: E402
 
-SHARED_MITDB = config.PROJ_ROOT.parent / "shared" / "data" / "mitdb"
-
-
-def _mitdb_dir():
-    env = os.environ.get(config.DATA_ENV)
-    for folder in ([Path(env)] if env else []) + [SHARED_MITDB]:
-        if (folder / "119.hea").exists():
-            return folder
-    return None
+#: Set by ``./run_all.sh test`` after it has found or fetched the records: a missing record is then a failure,
+#: not a skip, so that a run that tested little cannot pass.
+REQUIRE_ENV = "ECG_TESTS_NEED_DATA"
 
 
 @pytest.fixture(scope="session")
 def mitdb_dir():
-    """The folder of real WFDB records; tests needing it are skipped (with the reason) when absent."""
-    folder = _mitdb_dir()
+    """The folder of real WFDB records (``ecg_utils.data.find_test_records``); tests needing it are skipped
+    (with the reason) when absent, or fail when ``$ECG_TESTS_NEED_DATA`` is set."""
+    from ecg_utils.data import TEST_RECORDS, dirs_for_tests, find_test_records
+
+    folder = find_test_records()
     if folder is None:
-        pytest.skip(f"no MIT-BIH records: set {config.DATA_ENV} to a folder holding them")
+        reason = (f"no MIT-BIH records {' '.join(TEST_RECORDS)} in {', '.join(map(str, dirs_for_tests()))}: "
+                  f"set {config.DATA_ENV} to a folder holding them, or run `ecg-detector download --for-tests`")
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
     return folder
 
 

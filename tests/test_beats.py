@@ -94,7 +94,7 @@ def test_windows():
 
 
 def test_missing_records_are_listed(mitdb_dir):
-    with pytest.raises(DataError, match="998, 999"):
+    with pytest.raises(DataError, match=r"record 998: 998\.hea, 998\.dat, 998\.atr missing; record 999: 999\.hea"):
         build_mitdb_beats(mitdb_dir, records=["119", "998", "999"], verbose=False)
 
 

@@ -1,0 +1,618 @@
+"""The catalogue of bad inputs: every public entry point, each bad input one error of the expected type whose one-line
+message names the file or parameter, with nothing half-written left behind (the folder's files are the same before
+and after); then property tests (Hypothesis) for the Kaggle CSV reader and the beat builder.
+
+Real MIT-BIH files (record 119, copied into a temporary folder and damaged there); tiny models, 1 epoch.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import string
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ecg_utils import cli
+from ecg_utils.beats import beats_from_peaks, build_mitdb_beats
+from ecg_utils.data import read_record
+from ecg_utils.dataset import Beats
+from ecg_utils.detector import META_FILE, MIN_BEATS, MODEL_FILE, AutoencoderDetector
+from ecg_utils.errors import DataError
+from ecg_utils.experiment import run_sweep
+from ecg_utils.kaggle import load_kaggle_csv
+from ecg_utils.pretrained import load_detector
+from ecg_utils.recording import read_recording
+
+L = 64
+TINY = dict(channels=(4,), latent_dim=2, epochs=1, batch_size=64, patience=None)
+RECORD = "119"
+
+
+# -- shared material -------------------------------------------------------------------------------------------
+def _normals(n, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, L)
+    return (np.exp(-((t - 0.4) / 0.05) ** 2) * rng.uniform(0.9, 1.1, (n, 1))
+            + 0.02 * rng.standard_normal((n, L))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def saved_detector(tmp_path_factory):
+    """A tiny detector, fitted for one epoch and saved: cases copy it and damage the copy."""
+    folder = tmp_path_factory.mktemp("detector") / "det"
+    return AutoencoderDetector(**TINY).fit(_normals(200), _normals(60, seed=1)).save(folder)
+
+
+@pytest.fixture(scope="module")
+def ctx(mitdb_dir, saved_detector):
+    return {"mitdb": Path(mitdb_dir), "detector": saved_detector}
+
+
+def _record(tmp, ctx, exts=("hea", "dat", "atr"), name=RECORD) -> Path:
+    """Record 119's files copied into ``tmp``; returns the folder."""
+    for ext in exts:
+        shutil.copy(ctx["mitdb"] / f"{name}.{ext}", tmp / f"{name}.{ext}")
+    return tmp
+
+
+def _detector(tmp, ctx, edit=None) -> Path:
+    """A copy of the saved detector whose ``detector.json`` ``edit`` changes (a function of the dict)."""
+    folder = tmp / "det"
+    shutil.copytree(ctx["detector"], folder)
+    if edit is not None:
+        meta = json.loads((folder / META_FILE).read_text())
+        edit(meta)
+        (folder / META_FILE).write_text(json.dumps(meta))
+    return folder
+
+
+def _set(path, value):
+    """An edit of a detector.json: the key path (``"params.epochs"``) set to ``value``."""
+    def edit(meta):
+        *parents, last = path.split(".")
+        for key in parents:
+            meta = meta[key]
+        meta[last] = value
+    return edit
+
+
+def _damaged(tmp, ctx, name, change) -> Path:
+    """Record 119 copied into ``tmp`` with its file ``name`` changed by ``change(bytes) -> bytes``."""
+    folder = _record(tmp, ctx)
+    (folder / name).write_bytes(change((folder / name).read_bytes()))
+    return folder
+
+
+def _damage(name, change):
+    """A case body damaging record 119's file ``name`` and building its beats: the file is named."""
+    def make(tmp, ctx):
+        folder = _damaged(tmp, ctx, name, change)
+        return lambda: build_mitdb_beats(folder, records=[RECORD], cache=False, verbose=False), name
+    return make
+
+
+def _damage_dat(change):
+    return _damage(f"{RECORD}.dat", change)
+
+
+def _atr(content):
+    """A case body replacing 119.atr by ``content`` (bytes, or a function of the folder writing it)."""
+    def make(tmp, ctx):
+        folder = _record(tmp, ctx)
+        if callable(content):
+            content(folder)
+        else:
+            (folder / f"{RECORD}.atr").write_bytes(content)
+        return lambda: build_mitdb_beats(folder, records=[RECORD], cache=False, verbose=False), f"{RECORD}.atr"
+    return make
+
+
+def _wrann(samples, symbols):
+    def write(folder):
+        import wfdb
+
+        (folder / f"{RECORD}.atr").unlink()
+        wfdb.wrann(RECORD, "atr", np.asarray(samples, dtype=np.int64), symbol=symbols, write_dir=str(folder))
+    return write
+
+
+def _fit(train=None, validation=None, **params):
+    """A case body fitting a tiny detector on the given beats (default: synthetic normals)."""
+    def make(tmp, ctx):
+        tr = _normals(200) if train is None else train
+        va = _normals(60, seed=1) if validation is None else validation
+        return lambda: AutoencoderDetector(**{**TINY, **params}).fit(tr, va), None
+    return make
+
+
+def _load(edit, named):
+    def make(tmp, ctx):
+        folder = _detector(tmp, ctx, edit)
+        return lambda: AutoencoderDetector.load(folder), named
+    return make
+
+
+def _other_model(output):
+    """A detector folder whose model.keras is another Keras model taking L samples (output ``output``)."""
+    def make(tmp, ctx):
+        import keras
+
+        folder = _detector(tmp, ctx)
+        inp = keras.Input((L,))
+        with warnings.catch_warnings():  # Keras 3.15 + NumPy 2.4's copy-keyword notice, as in detector.save
+            warnings.simplefilter("ignore", DeprecationWarning)
+            keras.Model(inp, keras.layers.Dense(output)(inp)).save(folder / MODEL_FILE)
+        return lambda: AutoencoderDetector.load(folder), MODEL_FILE
+    return make
+
+
+def _nan_weights(tmp, ctx):
+    """A detector folder whose model.keras has the right shapes and NaN weights."""
+    folder = _detector(tmp, ctx)
+    det = AutoencoderDetector.load(folder)
+    det.model_.set_weights([np.full_like(w, np.nan) for w in det.model_.get_weights()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        det.model_.save(folder / MODEL_FILE)
+    return lambda: AutoencoderDetector.load(folder), MODEL_FILE
+
+
+def _recording(name, content, reader=read_recording, **kw):
+    """A case body reading a file ``name`` holding ``content`` (bytes, or a function of the path)."""
+    def make(tmp, ctx):
+        path = tmp / name
+        content(path) if callable(content) else path.write_bytes(content)
+        return lambda: reader(path, **kw), name
+    return make
+
+
+def _wfdb_recording(change):
+    def make(tmp, ctx):
+        folder = _record(tmp, ctx, exts=("hea", "dat"))
+        dat = folder / f"{RECORD}.dat"
+        dat.write_bytes(change(dat.read_bytes()))
+        return lambda: read_recording(folder / f"{RECORD}.hea"), f"{RECORD}.dat"
+    return make
+
+
+def _flip_one_byte(data: bytes, at=999) -> bytes:
+    """One bit changed: byte 999 of a format-212 file is in a sample of the first lead, byte 1000 of the second."""
+    return data[:at] + bytes([data[at] ^ 0x10]) + data[at + 1:]
+
+
+# Each case: id, body(tmp, ctx) -> (call, what the message names), the error type. None = the parameter named
+# in the id (the part before the first "=").
+CASES = [
+    # -- WFDB records (build_mitdb_beats, read_record) --
+    ("wfdb: requested record without its .dat", lambda tmp, ctx: (
+        lambda f=_record(tmp, ctx, ("hea", "atr")): build_mitdb_beats(f, records=[RECORD], verbose=False),
+        f"{RECORD}.dat"), DataError),
+    ("wfdb: requested record without its .atr", lambda tmp, ctx: (
+        lambda f=_record(tmp, ctx, ("hea", "dat")): build_mitdb_beats(f, records=[RECORD], verbose=False),
+        f"{RECORD}.atr"), DataError),
+    ("wfdb: every record, one without its .dat", lambda tmp, ctx: (
+        lambda f=_record(_record(tmp, ctx, ("hea", "atr"), name="208"), ctx): build_mitdb_beats(f, verbose=False),
+        "208.dat"), DataError),
+    ("wfdb: a record that is not there", lambda tmp, ctx: (
+        lambda f=_record(tmp, ctx): build_mitdb_beats(f, records=["999"], verbose=False), "999.hea"), DataError),
+    ("wfdb: records given as one string", lambda tmp, ctx: (
+        lambda f=_record(tmp, ctx): build_mitdb_beats(f, records=RECORD, verbose=False), "records"), DataError),
+    ("wfdb: an empty list of records", lambda tmp, ctx: (
+        lambda f=_record(tmp, ctx): build_mitdb_beats(f, records=[], verbose=False), "records"), DataError),
+    ("wfdb: .dat shorter than the header says", _damage_dat(lambda d: d[: len(d) // 2]), DataError),
+    ("wfdb: .dat longer than the header says", _damage_dat(lambda d: d + d[:3000]), DataError),
+    ("wfdb: .dat full of text", _damage_dat(lambda d: (b"not a signal, just text\n" * len(d))[: len(d)]), DataError),
+    ("wfdb: .dat with one byte changed (checksum)", _damage_dat(_flip_one_byte), DataError),
+    ("wfdb: .dat with one byte of the other lead changed", _damage_dat(lambda d: _flip_one_byte(d, 1000)), DataError),
+    ("wfdb: .dat empty", _damage_dat(lambda d: b""), DataError),
+    ("wfdb: garbage .atr", _atr(np.random.default_rng(0).bytes(3000)), DataError),
+    ("wfdb: empty .atr", _atr(b""), DataError),
+    ("wfdb: .atr of text", _atr(b"hello this is text\n" * 100), DataError),
+    ("wfdb: .atr past the signal's end", _atr(_wrann([100, 700_000], ["N", "N"])), DataError),
+    ("wfdb: .atr without a beat annotation", _atr(_wrann([100, 5000], ["+", "~"])), DataError),
+    ("wfdb: garbage .hea", _damage(f"{RECORD}.hea", lambda d: b"garbage\n"), DataError),
+    ("wfdb: no such lead", lambda tmp, ctx: (
+        lambda f=_record(tmp, ctx): read_record(f, RECORD, lead="V9"), "V9"), DataError),
+    # -- a user's recording (read_recording: WFDB, EDF, CSV, NPY) --
+    ("recording: WFDB .dat with one byte changed", _wfdb_recording(_flip_one_byte), DataError),
+    ("recording: WFDB .dat truncated", _wfdb_recording(lambda d: d[:5000]), DataError),
+    ("recording: EDF that is not one", _recording("holter.edf", b"0       garbage" * 40), DataError),
+    ("recording: CSV of text", _recording("s.csv", b"a,b\nhello,world\nfoo,bar\n" * 50, fs=250), DataError),
+    ("recording: CSV without fs", _recording("s.csv", "\n".join(map(str, range(5000))).encode()), DataError),
+    ("recording: CSV with a --fs below 100 Hz", _recording("s.csv", "\n".join(map(str, range(5000))).encode(), fs=10),
+     DataError),
+    ("recording: empty CSV", _recording("s.csv", b"", fs=250), DataError),
+    ("recording: NPY of strings", _recording("s.npy", lambda p: np.save(p, np.array(["a"] * 5000)), fs=250),
+     DataError),
+    ("recording: NPY of 3 dimensions", _recording("s.npy", lambda p: np.save(p, np.zeros((10, 10, 10))), fs=250),
+     DataError),
+    ("recording: NPY all NaN", _recording("s.npy", lambda p: np.save(p, np.full(5000, np.nan)), fs=250), DataError),
+    ("recording: NPY of 2 s", _recording("s.npy", lambda p: np.save(p, np.zeros(500)), fs=250), DataError),
+    ("recording: NPY that is not one", _recording("s.npy", b"\x93NUMPY garbage"), DataError),
+    # -- the Kaggle CSV reader (more in the property tests below) --
+    ("kaggle: missing file", lambda tmp, ctx: (lambda: load_kaggle_csv(tmp / "mitbih_test.csv"), "mitbih_test.csv"),
+     DataError),
+    ("kaggle: empty file", _recording("mitbih_test.csv", b"", reader=load_kaggle_csv), DataError),
+    # -- fit: degenerate training and parameters (named in the message) --
+    (f"train=1 beat (fewer than {MIN_BEATS})", _fit(train=_normals(1)), DataError),
+    ("validation=5 beats", _fit(validation=_normals(5)), DataError),
+    ("train=all-zero beats", _fit(train=np.zeros((200, L), np.float32)), DataError),
+    ("train=the same beat 200 times", _fit(train=np.repeat(_normals(1), 200, axis=0)), DataError),
+    ("train=labels 9 (not normal)", lambda tmp, ctx: (
+        lambda: AutoencoderDetector(**TINY).fit(Beats.from_arrays(_normals(200), np.full(200, 9)), _normals(60)),
+        "label 9"), DataError),
+    ("epochs=0", _fit(epochs=0), ValueError),
+    ("batch_size=0", _fit(batch_size=0), ValueError),
+    ("latent_dim=0", _fit(latent_dim=0), ValueError),
+    ("kernel_size=0", _fit(kernel_size=0), ValueError),
+    ("channels=()", _fit(channels=()), ValueError),
+    ("learning_rate=nan", _fit(learning_rate=float("nan")), ValueError),
+    ("dropout=1", _fit(dropout=1.0), ValueError),
+    ("predict_batch_size=0", _fit(predict_batch_size=0), ValueError),
+    ("threshold_k=inf", _fit(threshold_k=float("inf")), ValueError),
+    ("patience=-1", _fit(patience=-1), ValueError),
+    ("epochs=2.5", _fit(epochs=2.5), ValueError),
+    ("learning_rate=1e12 (training diverges)", _fit(optimizer="sgd", learning_rate=1e12), DataError),
+    # -- load: a saved detector's files (the message names detector.json, model.keras or the parameter) --
+    ("load: model.keras of another model, output (1,)", _other_model(1), DataError),
+    ("load: model.keras of another model, output (187,)", _other_model(187), DataError),
+    ("load: model.keras with NaN weights", _nan_weights, DataError),
+    ("threshold=NaN in detector.json", _load(_set("threshold", float("nan")), "threshold"), DataError),
+    ("threshold=text in detector.json", _load(_set("threshold", "high"), "threshold"), DataError),
+    ("predict_batch_size=0 in detector.json", _load(_set("params.predict_batch_size", 0), "predict_batch_size"),
+     DataError),
+    ("epochs=-1 in detector.json", _load(_set("params.epochs", -1), "epochs"), DataError),
+    ("an unknown parameter in detector.json", _load(_set("params.colour", "red"), "colour"), DataError),
+    ("scaler std=0 in detector.json", _load(_set("scaler.std", 0.0), "scaler"), DataError),
+    ("scaler mean=inf in detector.json", _load(_set("scaler.mean", float("inf")), "scaler"), DataError),
+    ("input_len=0 in detector.json", _load(_set("input_len", 0), "input_len"), DataError),
+    ("rhythm=True without reference in detector.json", _load(_set("params.rhythm", True), "reference"), DataError),
+    ("load: a folder that is not a detector", lambda tmp, ctx: (lambda: load_detector(str(tmp)), META_FILE),
+     DataError),
+    # -- run_sweep (more in tests/test_experiment.py: a failing point is recorded, a rerun resumes) --
+    ("run_sweep: no such notebook", lambda tmp, ctx: (
+        lambda: run_sweep(tmp / "nothing.ipynb", {"latent_dim": [2]}, out_dir=tmp / "sweep"), "nothing.ipynb"),
+     FileNotFoundError),
+    # -- decision_function --
+    ("decision_function: beats of another length", lambda tmp, ctx: (
+        lambda: AutoencoderDetector.load(ctx["detector"]).decision_function(np.zeros((3, L + 1))), "samples"),
+     DataError),
+    ("decision_function: NaN beats", lambda tmp, ctx: (
+        lambda: AutoencoderDetector.load(ctx["detector"]).decision_function(np.full((3, L), np.nan)), "NaN"),
+     DataError),
+]
+
+
+def _tree(folder: Path) -> dict:
+    """Every file and folder under ``folder`` (hidden temporary ones included) with its size and modification
+    time (folders: None)."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else None
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_named_error_leaving_nothing(case, tmp_path, ctx):
+    name, body, error = case
+    call, named = body(tmp_path, ctx)  # the bad input, written
+    named = named or name.split("=")[0]  # else the parameter the case is named after
+    before = _tree(tmp_path)
+    with pytest.raises(error) as err:
+        call()
+    message = str(err.value)
+    assert named in message and "\n" not in message, message
+    assert _tree(tmp_path) == before  # no output, no temporary file, the inputs untouched
+
+
+# -- writing: whole or not at all ------------------------------------------------------------------------------
+@pytest.mark.parametrize("fail_at", ["figure", "final move"])
+def test_save_scores_failing_midway_keeps_the_earlier_output(tmp_path, monkeypatch, fail_at):
+    """A second output that fails while its figure is written, or as it is moved into place, leaves the first."""
+    import os
+
+    from ecg_utils import inference
+
+    beats = Beats.from_arrays(_normals(5), np.zeros(5))
+    first = inference.save_scores(tmp_path / "scores", beats, np.arange(5.0), 2.0)
+    before = _tree(tmp_path)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == tmp_path / "scores" and ".old." not in str(src):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    class Figure:
+        def savefig(self, *a, **k):
+            if fail_at == "figure":
+                raise OSError(28, "No space left on device")
+
+    if fail_at == "final move":
+        monkeypatch.setattr(inference.os, "replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        inference.save_scores(tmp_path / "scores", beats, np.arange(5.0) + 9, 2.0, figures={"histogram": Figure()})
+    assert _tree(tmp_path) == before and first.read_text().count("\n") == 6
+
+
+# -- caches and record lists -----------------------------------------------------------------------------------
+def test_a_corrupt_cache_entry_is_rebuilt(ctx, tmp_path, monkeypatch):
+    monkeypatch.setenv("ECG_CACHE_DIR", str(tmp_path / "cache"))
+    first = build_mitdb_beats(ctx["mitdb"], records=[RECORD], verbose=False)
+    (entry,) = (tmp_path / "cache").rglob("*.npz")
+    entry.write_bytes(entry.read_bytes()[:1000])  # a cache file cut short (a crash, a full disk)
+    with pytest.warns(UserWarning, match=f"{entry.name}.*rebuilding record {RECORD}"):
+        again = build_mitdb_beats(ctx["mitdb"], records=[RECORD], verbose=False)
+    assert np.array_equal(again.X, first.X) and np.array_equal(again.y, first.y)
+    assert Beats.load(entry).X.shape == first.X.shape  # and the entry is whole again
+
+
+def test_a_duplicated_record_is_read_once(ctx):
+    once = build_mitdb_beats(ctx["mitdb"], records=[RECORD], cache=False, verbose=False)
+    twice = build_mitdb_beats(ctx["mitdb"], records=[RECORD, RECORD, int(RECORD)], cache=False, verbose=False)
+    assert twice.info["records"] == [RECORD] and len(twice) == len(once)
+
+
+# -- the command line: one line, exit code 2 (1 and --debug for the unexpected) --------------------------------
+def _kaggle_csv(path, n=20):
+    rows = np.column_stack([_normals(n)[:, :1].repeat(187, axis=1), np.zeros(n)])
+    np.savetxt(path, rows, fmt="%.18e", delimiter=",")
+    return path
+
+
+CLI_CASES = [
+    ("score --out onto a folder", lambda t, c: ["score", str(c["detector"]), str(_kaggle_csv(t / "b.csv")),
+                                                "--out", str(t)], "is a folder"),
+    ("score --out under a file", lambda t, c: ["score", str(c["detector"]), str(_kaggle_csv(t / "b.csv")),
+                                               "--out", str(_kaggle_csv(t / "f.csv")) + "/s.csv"], "f.csv"),
+    ("score with a detector of another length", lambda t, c: ["score", str(c["detector"]),
+                                                              str(_kaggle_csv(t / "b.csv"))], "b.csv"),
+    ("score with a NaN threshold", lambda t, c: ["score", str(_detector(t, c, _set("threshold", float("nan")))),
+                                                 str(_kaggle_csv(t / "b.csv"))], "threshold"),
+    ("build a record with a truncated .dat", lambda t, c: [
+        "build", "--data-dir", str(_damaged(t, c, f"{RECORD}.dat", lambda d: d[:9000])), "--records", RECORD,
+        "--no-cache"], f"{RECORD}.dat"),
+    ("build a record that is not there", lambda t, c: ["build", "--data-dir", str(_record(t, c)), "--records", "101"],
+     "101.hea"),
+    ("scan a CSV without --fs", lambda t, c: ["scan", str(_kaggle_csv(t / "b.csv")), "--out", str(t / "out")],
+     "b.csv"),
+]
+
+
+@pytest.mark.parametrize("argv, named", [(a, n) for _, a, n in CLI_CASES], ids=[c[0] for c in CLI_CASES])
+def test_cli_expected_errors_are_one_line_and_exit_2(argv, named, tmp_path, ctx, capsys):
+    args = argv(tmp_path, ctx)
+    before = _tree(tmp_path)
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and named in err and "\n" not in err, err
+    assert _tree(tmp_path) == before
+
+
+def test_cli_score_on_a_full_disk_leaves_no_half_written_csv(tmp_path, ctx, capsys, monkeypatch):
+    """The scores CSV fails a third of the way in (ENOSPC): one line, exit 2, no file, no temporary file."""
+    import errno
+
+    import pandas as pd
+
+    real = pd.DataFrame.to_csv
+
+    def full_disk(self, path, **kw):
+        real(self.iloc[: len(self) // 3], path, **kw)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    detector = _detector(tmp_path, ctx)
+    csv = tmp_path / "beats.npy"
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    monkeypatch.setattr("ecg_utils.kaggle.load_kaggle_csv",
+                        lambda path: Beats.from_arrays(_normals(30), np.zeros(30)))
+    before = _tree(tmp_path)
+    assert cli.main(["score", str(detector), str(csv), "--out", str(tmp_path / "scores.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "scores.csv" in err and "No space left" in err and err.count("\n") == 1
+    assert _tree(tmp_path) == before
+
+
+def test_cli_score_into_a_missing_folder_creates_it(tmp_path, ctx, capsys, monkeypatch):
+    monkeypatch.setattr("ecg_utils.kaggle.load_kaggle_csv",
+                        lambda path: Beats.from_arrays(_normals(30), np.zeros(30)))
+    out = tmp_path / "new" / "scores.csv"
+    assert cli.main(["score", str(ctx["detector"]), "beats.csv", "--out", str(out)]) == 0
+    assert len(out.read_text().splitlines()) == 31 and [p.name for p in out.parent.iterdir()] == ["scores.csv"]
+
+
+def test_cli_unexpected_error_is_one_line_pointing_at_debug(tmp_path, capsys, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr("ecg_utils.data.download_mitdb", boom)
+    assert cli.main(["download", "--dest", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: something nobody expected" in err and "--debug" in err
+    with pytest.raises(RuntimeError):  # --debug after the command, too
+        cli.main(["download", "--dest", str(tmp_path), "--debug"])
+
+
+def test_cli_a_missing_value_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["build", "--records"])
+    assert exit_.value.code == 2 and "--records: expected at least one argument" in capsys.readouterr().err
+
+
+def test_tests_without_records_or_internet_fail_in_one_line(tmp_path, capsys, monkeypatch):
+    """``./run_all.sh test`` on a fresh machine offline: no folder holds the records, the download fails."""
+    from ecg_utils import data
+
+    monkeypatch.setattr(data, "dirs_for_tests", lambda: [tmp_path / "nowhere", tmp_path / "mitdb"])
+
+    def offline(*a, **k):
+        raise ConnectionError("Failed to resolve 'physionet.org'")
+
+    monkeypatch.setattr("wfdb.dl_database", offline)
+    assert cli.main(["download", "--for-tests", "--dest", str(tmp_path / "mitdb")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the tests need MIT-BIH records" in err and "physionet.org" in err
+    assert not (tmp_path / "mitdb").exists()
+
+
+def test_every_record_a_test_names_is_fetched_for_a_fresh_machine():
+    """A test that reads a record missing from TEST_RECORDS would fail on a fresh machine (not in CI, whose
+    folder holds every record): every MIT-BIH record name quoted in a test must be in the list."""
+    import re
+
+    from ecg_utils.data import MITDB_RECORDS, TEST_RECORDS
+
+    named = set()
+    for path in Path(__file__).parent.glob("test_*.py"):
+        for line in path.read_text().splitlines():
+            if "fmt" not in line and "from_arrays" not in line:  # a WFDB format "212"; synthetic record ids
+                named |= set(re.findall(r'"(\d{3})"', line)) & set(MITDB_RECORDS)
+    assert named <= set(TEST_RECORDS), sorted(named - set(TEST_RECORDS))
+
+
+def test_fetched_test_records_are_checked_against_physionet(ctx, tmp_path, monkeypatch):
+    """With internet: the records are fetched into the folder and their SHA-256 checked; a damaged one is named."""
+    from ecg_utils import data
+
+    monkeypatch.setattr(data, "dirs_for_tests", lambda: [tmp_path / "mitdb"])
+
+    def fake_dl_database(db_dir, dl_dir, records="all", annotators="all", overwrite=False, **kw):
+        for r in records:  # stands in for the network: what PhysioNet would send
+            for ext in ("hea", "dat", "atr"):
+                shutil.copy(ctx["mitdb"] / f"{r}.{ext}", dl_dir)
+        dat = Path(dl_dir) / "208.dat"
+        dat.write_bytes(_flip_one_byte(dat.read_bytes()))
+
+    monkeypatch.setattr("wfdb.dl_database", fake_dl_database)
+    with pytest.raises(DataError, match=r"208\.dat: SHA-256"):
+        data.fetch_test_records(tmp_path / "mitdb")
+    shutil.copy(ctx["mitdb"] / "208.dat", tmp_path / "mitdb")
+    assert data.find_test_records() == tmp_path / "mitdb"
+    data.verify_sha256(tmp_path / "mitdb", data.TEST_RECORDS)
+
+
+# -- property tests ---------------------------------------------------------------------------------------------
+FINITE = st.floats(min_value=-(2.0 ** 100), max_value=2.0 ** 100, allow_nan=False, allow_infinity=False, width=32)
+FORMATS = st.sampled_from(["%.18e", "%g", "%.3f", "%r"])
+NOT_A_NUMBER = st.one_of(
+    st.text(alphabet=string.ascii_letters.replace("e", "").replace("E", "").replace("i", "").replace("I", "")
+            .replace("n", "").replace("N", ""), min_size=1, max_size=6),
+    st.sampled_from(["1..2", "--1", "1e", "0x1F", "1,5", "", "nan", "inf", "-inf", "NaN", "1e999", "..."]))
+
+
+def _line(row, fmt):
+    return ",".join((repr(float(v)) if fmt == "%r" else fmt % v) for v in row)
+
+
+@st.composite
+def kaggle_files(draw):
+    n = draw(st.integers(1, 12))
+    X = np.array(draw(st.lists(st.lists(FINITE, min_size=187, max_size=187), min_size=n, max_size=n)), np.float32)
+    y = np.array(draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)))
+    return X, y, draw(FORMATS), draw(st.sampled_from(["\n", "\r\n"]))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(kaggle_files())
+def test_any_valid_kaggle_file_round_trips(file):
+    X, y, fmt, newline = file
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mitbih_test.csv"
+        path.write_bytes(newline.join(_line(r, fmt) for r in np.column_stack([X, y])).encode() + newline.encode())
+        beats = load_kaggle_csv(path)
+    assert np.array_equal(beats.y, y)
+    expected = np.array([[float(fmt % v) if fmt != "%r" else float(v) for v in row] for row in X], np.float32)
+    assert np.array_equal(beats.X, expected)
+
+
+def _corrupt(draw, line):
+    """``line`` made malformed in one of the ways a CSV goes wrong."""
+    kind = draw(st.sampled_from(["token", "label", "extra column", "missing column", "blank"]))
+    fields = line.split(",")
+    if kind == "token":
+        fields[draw(st.integers(0, 186))] = draw(NOT_A_NUMBER)
+    elif kind == "label":
+        fields[-1] = draw(st.sampled_from(["5", "-1", "2.5", "9", "nan", "x", "1e9"]))
+    elif kind == "extra column":
+        fields += [draw(st.sampled_from(["0", "0.5", "x", ""]))]
+    elif kind == "missing column":
+        del fields[draw(st.integers(0, 187))]
+    return "" if kind == "blank" else ",".join(fields)
+
+
+@st.composite
+def malformed_kaggle_files(draw):
+    """A file with one or two malformed rows, read in parser blocks of 2, 3 or 8,192 rows: (text, the bad rows'
+    numbers, block size, gzipped or not)."""
+    n = draw(st.integers(2, 10))
+    lines = [_line([0.5] * 187 + [draw(st.integers(0, 4))], "%g") for _ in range(n)]
+    bad = sorted(draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=2)))
+    for i in bad:
+        lines[i] = _corrupt(draw, lines[i])
+    if lines[-1] == "":  # a blank last line would read as the file's final newline: keep it inside the file
+        lines.append(_line([0.5] * 188, "%g"))
+    return "\n".join(lines) + "\n", [i + 1 for i in bad], draw(st.sampled_from([2, 3, 8192])), draw(st.booleans())
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(malformed_kaggle_files())
+def test_any_malformed_row_is_refused_with_its_row_number(file):
+    """A malformed row is named by its number, in whichever parser block it lies, gzipped or not. (Of two, the first
+    structural one is named: labels are checked once every row has parsed.)"""
+    from ecg_utils import kaggle
+
+    text, rows, block, gz = file
+    saved, kaggle.CHUNK_ROWS = kaggle.CHUNK_ROWS, block
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / ("mitbih_test.csv.gz" if gz else "mitbih_test.csv")
+            path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+            with pytest.raises(DataError) as err:
+                load_kaggle_csv(path)
+    finally:
+        kaggle.CHUNK_ROWS = saved
+    assert any(str(err.value).startswith(f"{path}: row {row}: ") for row in rows), (rows, str(err.value))
+
+
+@st.composite
+def peak_trains(draw):
+    fs = draw(st.sampled_from([128.0, 250.0, 360.0]))
+    n = int(fs * draw(st.integers(5, 20)))
+    gaps = draw(st.lists(st.integers(int(0.3 * fs), int(1.5 * fs)), min_size=0, max_size=40))
+    peaks = np.cumsum([draw(st.integers(0, int(fs)))] + gaps)
+    peaks = peaks[peaks < n]
+    return fs, n, peaks.astype(np.int64), draw(st.sampled_from(["kaggle", "centered"]))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(peak_trains(), st.integers(0, 2**31))
+def test_the_beat_builder_cuts_each_peak_once_or_counts_it_dropped(train, seed):
+    fs, n, peaks, representation = train
+    rng = np.random.default_rng(seed)
+    signal = rng.standard_normal(n)
+    y = rng.integers(0, 5, len(peaks))
+    beats = beats_from_peaks(signal, fs, peaks, representation=representation, record="r", y=y)
+    kept = np.isin(peaks, beats.sample)
+    assert len(beats) + beats.info["dropped_at_ends"]["r"] == len(peaks)
+    assert np.array_equal(beats.sample, peaks[kept]) and np.array_equal(beats.y, y[kept])
+    assert np.isfinite(beats.X).all() and beats.X.shape[1] == beats.length
+    if len(peaks) > 1:
+        # the peaks that could not be cut are the first or last ones, never one in the middle
+        assert kept.sum() == 0 or np.all(kept[np.flatnonzero(kept)[0]:np.flatnonzero(kept)[-1] + 1])
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(st.lists(st.integers(-50, 5000), min_size=2, max_size=30))
+def test_the_beat_builder_refuses_peaks_out_of_order_or_outside(peaks):
+    peaks = np.array(peaks, dtype=np.int64)
+    valid = np.all(np.diff(peaks) > 0) and peaks.min() >= 0 and peaks.max() < 3600
+    if valid:
+        assert len(beats_from_peaks(np.zeros(3600), 360.0, peaks, record="r")) <= len(peaks)
+    else:
+        with pytest.raises(DataError, match="record r: peaks"):
+            beats_from_peaks(np.zeros(3600), 360.0, peaks, record="r")
