@@ -8,9 +8,9 @@ import sys
 import threading
 import time
 
-import nbformat
 import pandas as pd
 import pytest
+from conftest import write_toy_notebook
 
 from ecg_utils import cluster
 from ecg_utils.archive import scan_many
@@ -33,14 +33,7 @@ GRID = {"x": [1, 2, 3]}
 
 @pytest.fixture(scope="module")
 def toy_notebook(tmp_path_factory):
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(PARAMS_CELL)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(MARK_CELL), nbformat.v4.new_code_cell(WRITE_CELL)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = tmp_path_factory.mktemp("toy") / "toy.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return write_toy_notebook(tmp_path_factory.mktemp("toy") / "toy.ipynb", PARAMS_CELL, MARK_CELL, WRITE_CELL)
 
 
 @pytest.fixture(scope="module")

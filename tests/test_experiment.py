@@ -2,9 +2,9 @@
 import json
 
 import matplotlib.pyplot as plt
-import nbformat
 import pandas as pd
 import pytest
+from conftest import write_toy_notebook
 import yaml
 
 from ecg_utils import experiment
@@ -21,14 +21,7 @@ pathlib.Path(out_dir, "metrics.json").write_text(json.dumps(record))"""
 
 @pytest.fixture(scope="module")
 def toy_notebook(tmp_path_factory):
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(PARAMS_CELL)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(FAIL_CELL), nbformat.v4.new_code_cell(WRITE_CELL)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = tmp_path_factory.mktemp("toy") / "toy.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return write_toy_notebook(tmp_path_factory.mktemp("toy") / "toy.ipynb", PARAMS_CELL, FAIL_CELL, WRITE_CELL)
 
 
 def _mtimes(out_dir):
