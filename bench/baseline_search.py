@@ -13,17 +13,15 @@ into ``--out`` (default ``bench/results``) and names the configuration with the 
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import itertools
 import shlex
 import sys
 import time
 
-import numpy as np
 import pandas as pd
 
-from bench.run import DEFAULT_OUT, environment, write_results
+from bench.run import environment, training_parser, write_results
 
 GRID = {"channels": [(8, 16), (32, 64, 128)], "kernel_size": [5, 7], "pooling": ["stride", "max"]}
 FIXED = {"latent_dim": 32}
@@ -83,13 +81,8 @@ def main(argv=None) -> int:
     from ecg_utils.data import find_data_dir
 
     argv = sys.argv[1:] if argv is None else argv
-    p = argparse.ArgumentParser(prog="python -m bench.baseline_search", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, default=2)
-    p.add_argument("--epochs", type=int, default=6)
+    p = training_parser("python -m bench.baseline_search", __doc__, seeds=2, epochs=6)
     p.add_argument("--max-train-beats", type=int, default=10_000)
-    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
-    p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     result = {"command": "python -m bench.baseline_search" + "".join(" " + shlex.quote(a) for a in argv),

@@ -19,7 +19,6 @@ rhythm annotations.
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import shlex
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.run import DEFAULT_EPOCHS, DEFAULT_OUT, environment, write_results
+from bench.run import environment, training_parser, write_results
 
 DIRECTIONS = {False: "DS1 -> DS2", True: "DS2 -> DS1"}
 #: The targets of issue 11, drawn on the figure and checked in the table.
@@ -105,20 +104,18 @@ def rhythm_findings(beats, data_dir) -> dict:
     from ecg_utils.metrics import episode_detection
     from ecg_utils.rhythm import irregular_stretches
 
-    fs = 360.0
-    found = irregular_stretches(beats, fs)
-    detected = {r: list(zip(g.start, g.end)) for r, g in found.groupby("record")}
-    reference, long_reference, per = {}, {}, []
+    detected, reference, long_reference, per = {}, {}, {}, []
     for record in beats.records():
         rec = read_record(data_dir, record, fallback=True)
-        fs = rec.fs
+        found = irregular_stretches(beats[beats.record == record], rec.fs)
+        detected[record] = list(zip(found.start, found.end))
         episodes = rec.rhythm_episodes(IRREGULAR_RHYTHMS)
         reference[record] = episodes
-        long_reference[record] = [e for e in episodes if (e[1] - e[0]) / fs >= MIN_EPISODE_S]
-        if episodes or detected.get(record):
-            m = episode_detection({record: detected.get(record, [])}, {record: episodes})
-            per.append({"record": record, "reference_s": m["reference_samples"] / fs,
-                        "detected_s": m["detected_samples"] / fs, "duration_se": m["duration_se"],
+        long_reference[record] = [e for e in episodes if (e[1] - e[0]) / rec.fs >= MIN_EPISODE_S]
+        if episodes or detected[record]:
+            m = episode_detection({record: detected[record]}, {record: episodes})
+            per.append({"record": record, "reference_s": m["reference_samples"] / rec.fs,
+                        "detected_s": m["detected_samples"] / rec.fs, "duration_se": m["duration_se"],
                         "duration_ppv": m["duration_ppv"]})
     duration = episode_detection(detected, reference)
     episodes = episode_detection(detected, long_reference)
@@ -225,15 +222,10 @@ def main(argv=None) -> int:
     from ecg_utils.data import find_data_dir
 
     argv = sys.argv[1:] if argv is None else argv
-    p = argparse.ArgumentParser(prog="python -m bench.records", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help=f"cap on epochs (default {DEFAULT_EPOCHS})")
+    p = training_parser("python -m bench.records", __doc__, seeds=3)
     p.add_argument("--preset", default="recommended")
     p.add_argument("--normalize", choices=["recording"],
                    help="scale reconstruction errors per recording (written as records-normalize-recording.*)")
-    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
-    p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     result = {"command": "python -m bench.records" + "".join(" " + shlex.quote(a) for a in argv),

@@ -208,6 +208,16 @@ def write_atomic(path, text) -> Path:
     return Path(path)
 
 
+def training_parser(prog, doc, seeds, epochs=DEFAULT_EPOCHS) -> argparse.ArgumentParser:
+    """The options every training benchmark shares: ``--seeds``, ``--epochs``, ``--data-dir``, ``--out``."""
+    p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, default=seeds)
+    p.add_argument("--epochs", type=int, default=epochs, help=f"cap on epochs (default {epochs})")
+    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
+    p.add_argument("--out", default=str(DEFAULT_OUT))
+    return p
+
+
 def write_results(out, name, result, text) -> None:
     """Write ``<name>.json`` (every number) and ``<name>.md`` (``text``) into ``out``, each whole or not at all,
     and print the markdown."""

@@ -18,7 +18,6 @@ Writes ``scan.json`` and ``scan.md`` into ``--out`` (default ``bench/results``).
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import os
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.run import DEFAULT_EPOCHS, DEFAULT_OUT, ROOT, environment, write_atomic, write_results
+from bench.run import ROOT, environment, training_parser, write_atomic, write_results
 from ecg_utils.pipeline import json_default
 
 HOURS = 24
@@ -228,13 +227,8 @@ def main(argv=None) -> int:
     if argv and argv[0] == "--worker-24h":
         write_atomic(argv[3], json.dumps(worker_24h(argv[1], argv[2]), default=json_default))
         return 0
-    p = argparse.ArgumentParser(prog="python -m bench.scan", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help=f"cap on epochs (default {DEFAULT_EPOCHS})")
+    p = training_parser("python -m bench.scan", __doc__, seeds=3)
     p.add_argument("--parts", nargs="+", choices=["quality", "day"], default=["quality", "day"])
-    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
-    p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
     folder = find_data_dir(args.data_dir)
     t0 = time.perf_counter()

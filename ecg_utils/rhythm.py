@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecg_utils.beats import rr_ratios
 from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
 
@@ -115,11 +116,7 @@ def prematurity(beats: Beats, threshold=IRREGULAR_THRESHOLD) -> np.ndarray:
     early is the rule, not evidence) and where the previous interval is unknown (a recording's first beat, the
     first beat after an unreadable stretch). ``threshold=None`` keeps every beat's value.
     """
-    _check_rr(beats)
-    rr = beats.rr.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = -np.log(rr[:, 0] / rr[:, 2])
-    out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+    out = -rr_ratios(beats)[:, 0].astype(np.float64)  # raises DataError for beats without RR intervals
     if threshold is not None:
         out[irregularity(beats) > threshold] = 0.0
     return out

@@ -91,3 +91,15 @@ def test_calibration_reports_the_rate_asked_for_beside_the_rate_achieved():
         assert row["nominal"] == rate and row["achieved"] == pytest.approx(rate, rel=0.2)
     worst = calibration(validation, shifted, y, records)
     assert all(r["worst"] == "b" and r["record_max"] > 3 * r["nominal"] for r in worst)
+
+
+def test_development_comparison_parses_changes_and_counts_paired_wins():
+    from bench.development import _value, markdown
+
+    assert [_value(v) for v in ("false", "None", "4", "recording", "[8, 16]")] == [False, None, 4, "recording", [8, 16]]
+    rows = [{"seed": i, "test_records": ["101"], "preset": {"roc_auc": a, "normal_fpr": 0.1, "worst_record_fpr": 0.2},
+             "changed": {"roc_auc": b, "normal_fpr": 0.05, "worst_record_fpr": 0.1}}
+            for i, (a, b) in enumerate([(0.90, 0.95), (0.90, 0.9005), (0.95, 0.90)])]
+    md = markdown({"rows": rows, "change": {"deviation": False}, "preset": "recommended", "command": "c", "date": "d",
+                   "wall_seconds": 60, "environment": {"cpu": "x", "cpus_usable": 2}, "config": {"epochs": 6}})
+    assert "better in 1, within 0.001 in 1 and worse in 1 of 3 draws" in md
