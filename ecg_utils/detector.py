@@ -4,9 +4,12 @@ The contract is PyOD's and scikit-learn's: ``__init__`` only stores parameters, 
 learns (``model_``, ``scaler_``, ``threshold_``, ...), :meth:`decision_function` returns a score where higher
 means more anomalous, and :meth:`predict` is ``score > threshold_`` with 1 = anomaly.
 
-Scores are the per-beat mean absolute reconstruction error in *standardised* units (the units the model is
-trained in; multiply by ``scaler_["std"]`` for the input's units). With ``rr_features=True`` the score adds
-``rr_weight`` x the mean absolute error of the reconstructed RR features (also standardised).
+The reconstruction error is one kind of evidence (:class:`ecg_utils.evidence.reconstruction.Reconstruction`): the
+per-beat mean absolute reconstruction error in *standardised* units (the units the model is trained in; multiply by
+``scaler_["std"]`` for the input's units); with ``rr_features=True`` it adds ``rr_weight`` x the mean absolute error
+of the reconstructed RR features (also standardised). ``evidence`` names the other kinds fused with it
+(:mod:`ecg_utils.evidence`), and one step, :class:`ecg_utils.fusion.Fusion`, calibrates them on the validation
+normals and fuses them into the score.
 """
 from __future__ import annotations
 
@@ -20,7 +23,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ecg_utils.config import import_tensorflow_quietly
 
@@ -30,20 +32,19 @@ import tensorflow as tf  # noqa: E402
 
 from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
-from ecg_utils.fusion import EVIDENCE, SHAPE, reference, surprise
+from ecg_utils.evidence import registry
+from ecg_utils.evidence.reconstruction import Reconstruction
+from ecg_utils.fusion import MIN_RECORDING_BEATS, Fusion  # noqa: F401 - MIN_RECORDING_BEATS: where it was
 from ecg_utils.model import DECODERS, POOLINGS, build_autoencoder
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 THRESHOLD_RULES = ("mean_std", "percentile", "fpr")
 NORMALIZE = (None, "recording")
-#: With ``normalize="recording"``, a recording with fewer beats than this in one call is scaled by the validation
-#: normals' median error instead of its own (a median of a handful of beats says little).
-MIN_RECORDING_BEATS = 50
 MODEL_FILE = "model.keras"
 META_FILE = "detector.json"
 FORMAT = "ecg-detector/autoencoder-detector"
 #: Parameters stored as tuples (JSON turns them into lists).
-_TUPLE_PARAMS = ("channels", "aug_scale_range")
+_TUPLE_PARAMS = ("channels", "aug_scale_range", "evidence")
 #: The fewest beats ``fit`` trains on, and learns the threshold from: fewer give a threshold that is noise.
 MIN_BEATS = 20
 #: The numeric parameters' ranges (each must also be finite): a test, and how a message says it.
@@ -183,6 +184,31 @@ def _finite_list(value, length=None) -> bool:
             and all(_is_number(v) and np.isfinite(v) for v in value))
 
 
+def _upgrade(meta) -> dict:
+    """A ``detector.json`` written before the evidence had names, in today's form (newer ones are returned as
+    they are): the ``rhythm`` / ``deviation`` booleans become ``evidence``, the reconstruction error's quantiles
+    (stored as ``shape``) are named ``reconstruction``, and the scaler's ``error_median`` becomes ``medians``."""
+    meta = dict(meta)
+    params = dict(meta["params"])
+    flags = {name: params.pop(name) for name in ("deviation", "rhythm") if name in params}
+    for name, on in flags.items():
+        if not isinstance(on, bool):
+            raise ValueError(f"{name} must be True or False, got {on!r}")
+    if flags:
+        have = list(params.get("evidence") or [])
+        params["evidence"] = have + [name for name, on in flags.items() if on and name not in have]
+    meta["params"] = params
+    reference = meta.get("reference")
+    if isinstance(reference, dict) and "shape" in reference and Reconstruction.name not in reference:
+        meta["reference"] = {Reconstruction.name if k == "shape" else k: v for k, v in reference.items()}
+    scaler = meta.get("scaler")
+    if isinstance(scaler, dict) and "error_median" in scaler and "medians" not in meta:
+        scaler = dict(scaler)
+        meta["medians"] = {Reconstruction.name: scaler.pop("error_median")}
+        meta["scaler"] = scaler
+    return meta
+
+
 class AutoencoderDetector:
     """Flags beats the autoencoder, trained on normal beats only, reconstructs badly.
 
@@ -220,25 +246,24 @@ class AutoencoderDetector:
         median of the patient's nearest regular beats, see :func:`ecg_utils.beats.add_templates`), so it learns what
         a normal beat's *deviation from its own patient* looks like rather than everybody's normal shape.
         Reconstructions are returned with the template added back.
-    rhythm : bool
-        Fuse the reconstruction error with how premature the beat is for the local rhythm
-        (:func:`ecg_utils.rhythm.prematurity`: ``-log(previous RR / local mean RR)``, no timing evidence where the
-        rhythm itself is irregular, as in atrial fibrillation).
-    deviation : bool
-        Also fuse how far the beat is from its patient's template, with no model
-        (:class:`ecg_utils.fusion.TemplateDeviation`: the mean absolute difference): what the small bottleneck
-        reconstructs away (a fusion beat's changed repolarisation) still counts. Needs templates.
+    evidence : tuple of str
+        The kinds of evidence fused with the reconstruction error, by name (:func:`ecg_utils.evidence.registry`):
+        ``"deviation"``, how far the beat is from its patient's template with no model (needs templates);
+        ``"rhythm"``, how premature the beat is for the local rhythm (:func:`ecg_utils.rhythm.prematurity`, none
+        where the rhythm itself is irregular, as in atrial fibrillation; needs beats cut from a recording); or any
+        evidence added to that package. Empty (the default): the score is the reconstruction error itself.
 
-        With either, the reconstruction error and each evidence are turned into a tail probability under their own
-        distribution on the validation normals (stored as ``reference_``, 1,001 quantiles each), and the score is
-        the sum of ``-log p`` (Fisher's combination, :mod:`ecg_utils.fusion`): no abnormal label is involved.
-        Beats more extreme than every validation beat keep their order through a linear tail.
+        With any, the reconstruction error and each evidence are turned into a tail probability under their own
+        distribution on the validation normals (``reference_``, 1,001 quantiles each), and the score is the sum of
+        ``-log p`` (Fisher's combination, :class:`ecg_utils.fusion.Fusion`): no abnormal label is involved. Beats
+        more extreme than every validation beat keep their order through a linear tail.
     normalize : {None, "recording"}
-        ``"recording"``: each beat's reconstruction error is divided by the median error of its recording's beats
-        (those passed in the same call; no labels), so that a patient the model fits worse overall, whose every
-        beat reconstructs a little worse, is judged against itself and not flooded with flags. The threshold and
-        the reference distributions are learned on validation normals scaled the same way. Recordings with fewer
-        than :data:`MIN_RECORDING_BEATS` beats in a call are scaled by the validation normals' median instead.
+        The calibration of the reconstruction error. ``"recording"``: each beat's error is divided by the median
+        error of its recording's beats (those passed in the same call; no labels), so that a patient the model fits
+        worse overall, whose every beat reconstructs a little worse, is judged against itself and not flooded with
+        flags. The threshold and the reference distributions are learned on validation normals scaled the same way.
+        Recordings with fewer than :data:`ecg_utils.fusion.MIN_RECORDING_BEATS` beats in a call are scaled by the
+        validation normals' median instead.
     predict_batch_size : int
         Beats per forward pass when scoring: large batches amortise TensorFlow's per-call cost (32,768
         beats of 100 samples hold about 200 MB per layer activation).
@@ -253,6 +278,10 @@ class AutoencoderDetector:
     scaler_ : dict
         ``{"mean": float, "std": float}``, plus ``"rr_mean"``, ``"rr_std"`` (lists of 3) with RR features.
     threshold_ : float
+    fusion_ : ecg_utils.fusion.Fusion
+        The calibration learned on the validation normals (``reference_`` is its ``reference_``).
+    scorers_ : dict
+        The evidence fused, by name, the reconstruction error first.
     validation_scores_ : float64 array
         Scores of the validation normals (None after :meth:`load`: the summary is in ``meta_``).
     history_ : dict of lists
@@ -270,7 +299,7 @@ class AutoencoderDetector:
                  learning_rate=1e-3, optimizer="adam", patience=5, threshold_rule="mean_std", threshold_k=2.0,
                  threshold_q=99.0, threshold_fpr=0.01, standardize=True, augment=False, aug_noise_std=0.05,
                  aug_scale_range=(0.9, 1.1), aug_max_shift=3, aug_wander_amp=0.1, rr_features=False,
-                 rr_weight=1.0, context=None, rhythm=False, deviation=False, normalize=None,
+                 rr_weight=1.0, context=None, evidence=(), normalize=None,
                  predict_batch_size=32768, seed=0, verbose=0):
         self.channels = channels
         self.kernel_size = kernel_size
@@ -298,8 +327,7 @@ class AutoencoderDetector:
         self.rr_features = rr_features
         self.rr_weight = rr_weight
         self.context = context
-        self.rhythm = rhythm
-        self.deviation = deviation
+        self.evidence = evidence
         self.normalize = normalize
         self.predict_batch_size = predict_batch_size
         self.seed = seed
@@ -346,9 +374,16 @@ class AutoencoderDetector:
         if (not hasattr(scale, "__len__") or len(scale) != 2 or not all(_is_number(v) and np.isfinite(v) for v in scale)
                 or not 0 < scale[0] <= scale[1]):
             raise ValueError(f"aug_scale_range must be two numbers 0 < low <= high, got {scale!r}")
-        for name in ("standardize", "augment", "rr_features", "rhythm", "deviation"):
+        for name in ("standardize", "augment", "rr_features"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        known = [name for name in registry() if name != Reconstruction.name]
+        ev = self.evidence
+        if (isinstance(ev, (str, bytes)) or not isinstance(ev, (list, tuple)) or not all(e in known for e in ev)
+                or len(set(ev)) != len(ev)):
+            raise ValueError(f"evidence must be a sequence of distinct kinds of evidence to fuse with the "
+                             f"reconstruction error, among {tuple(known)} (ecg_utils/evidence/), e.g. "
+                             f"('deviation', 'rhythm'); got {ev!r}")
 
     # -- input -----------------------------------------------------------------------------------------
     def _validate(self, data, role, normal_only=False) -> Beats:
@@ -379,12 +414,9 @@ class AutoencoderDetector:
         if self.context == "template" and data.template is None:
             raise DataError(f"{name}: context='template' needs each beat's patient template; build the beats with "
                             "a template width (load_split(template_width=...) or beats.add_templates)")
-        if self.deviation and data.template is None:
-            raise DataError(f"{name}: deviation=True needs each beat's patient template; build the beats with a "
-                            "template width (load_split(template_width=...) or beats.add_templates)")
-        if self.rhythm and np.isnan(data.rr[:, 2]).all():
-            raise DataError(f"{name}: these beats carry no RR intervals (Kaggle CSV rows); rhythm=True needs beats "
-                            "cut from a recording")
+        kinds = registry()
+        for evidence in self.evidence:
+            kinds[evidence].check(data, name)
         if self.rr_features and not np.isfinite(data.rr[:, 2]).all():
             bad = int((~np.isfinite(data.rr[:, 2])).sum())
             raise DataError(f"{name}: {bad} beat(s) have no RR intervals (NaN), needed by rr_features=True")
@@ -395,9 +427,6 @@ class AutoencoderDetector:
         sc = self.scaler_
         X = beats.X - beats.template if self.context == "template" else beats.X
         inputs = {"beat": ((X - sc["mean"]) / sc["std"]).astype(np.float32)}
-        inputs["evidence"] = {name: EVIDENCE[name]().decision_function(beats) for name in self._evidence()}
-        if self.normalize == "recording":
-            inputs["record"] = beats.record
         if self.rr_features:
             inputs["features"] = ((_rr_filled(beats) - np.asarray(sc["rr_mean"])) / np.asarray(sc["rr_std"])).astype(np.float32)
         return inputs
@@ -526,32 +555,49 @@ class AutoencoderDetector:
         self.epochs_trained_ = len(log.seconds)
         self._forward_fn = self._errors_fn = None
 
-        self.reference_ = None
-        errors = self._errors(val_inputs)
-        if self.normalize == "recording":
-            self.scaler_["error_median"] = float(np.median(errors))
-            errors = self._relative(errors, val_inputs)
-        if self._evidence():
-            self.reference_ = {"n": len(validation), "shape": reference(errors),
-                               **{name: reference(v) for name, v in val_inputs["evidence"].items()}}
-        self.validation_scores_ = self._combine(errors, val_inputs)["score"]
+        self.scorers_ = self._scorers()
+        for scorer in self.scorers_.values():
+            scorer.fit(train)
+        self.fusion_ = self._fusion().fit(self._raw(validation), validation.record)
+        self.validation_scores_ = self.fusion_.validation_scores_
         if not np.isfinite(self.validation_scores_).all():
             loss = self.history_.get("loss", [float("nan")])[-1]
             self.model_ = None
             raise DataError(f"training diverged (last loss {loss}): the validation scores are not finite; lower "
                             f"learning_rate (now {self.learning_rate}) or check the beats' scale")
-        self.threshold_ = self.threshold_from(self.validation_scores_)
+        self.threshold_ = self.fusion_.threshold_
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
     def threshold_from(self, scores) -> float:
         """The threshold ``threshold_rule`` gives for these normal scores (see the class docstring)."""
-        s = np.asarray(scores, dtype=np.float64)
-        if self.threshold_rule == "mean_std":
-            return float(np.mean(s) + self.threshold_k * np.std(s))
-        if self.threshold_rule == "percentile":
-            return float(np.percentile(s, self.threshold_q))
-        return float(np.quantile(s, 1.0 - self.threshold_fpr))
+        from ecg_utils.baselines import threshold_from_scores
+
+        return threshold_from_scores(scores, self.threshold_rule, self.threshold_k, self.threshold_q,
+                                     self.threshold_fpr)
+
+    # -- evidence and its calibration ------------------------------------------------------------------
+    def _scorers(self) -> dict:
+        """The evidence fused, by name: the reconstruction error, then ``evidence`` (:mod:`ecg_utils.evidence`)."""
+        kinds = registry()
+        return {Reconstruction.name: Reconstruction(self._reconstruction_errors),
+                **{name: kinds[name]() for name in self.evidence}}
+
+    def _fusion(self) -> Fusion:
+        """The calibration and fusion step, unfitted: ``normalize`` scales the reconstruction error per recording."""
+        return Fusion({name: s.speaks for name, s in self.scorers_.items()},
+                      (Reconstruction.name,) if self.normalize == "recording" else (), self.threshold_rule,
+                      self.threshold_k, self.threshold_q, self.threshold_fpr)
+
+    @property
+    def reference_(self):
+        """Each evidence's quantiles among the validation normals (``fusion_.reference_``; None with no evidence)."""
+        fusion = getattr(self, "fusion_", None)
+        return None if fusion is None else fusion.reference_
+
+    def _raw(self, beats: Beats) -> dict:
+        """Each evidence's raw value on validated beats."""
+        return {name: scorer.decision_function(beats) for name, scorer in self.scorers_.items()}
 
     # -- scoring ---------------------------------------------------------------------------------------
     def _check_fitted(self):
@@ -593,43 +639,13 @@ class AutoencoderDetector:
                     + self.rr_weight * np.concatenate([p[1] for p in parts]).astype(np.float64))
         return np.concatenate(parts).astype(np.float64)
 
-    def _relative(self, errors, inputs: dict) -> np.ndarray:
-        """``normalize="recording"``: each error over the median error of its recording's beats in ``inputs``."""
-        out = np.asarray(errors, dtype=np.float64).copy()
-        groups = pd.Series(out).groupby(inputs["record"])
-        median, size = groups.transform("median").to_numpy(), groups.transform("size").to_numpy()
-        median = np.where(size >= MIN_RECORDING_BEATS, median, self.scaler_["error_median"])
-        return out / np.maximum(median, 1e-12)
-
-    def _fuse(self, errors, inputs: dict) -> dict:
-        """The score and its parts from the raw reconstruction errors (scaled per recording first with
-        ``normalize``)."""
-        if self.normalize == "recording":
-            errors = self._relative(errors, inputs)
-        return self._combine(errors, inputs)
-
-    def _evidence(self) -> list:
-        """The evidence fused with the reconstruction error (:data:`ecg_utils.fusion.EVIDENCE`), by name."""
-        return [name for name, on in (("deviation", self.deviation), ("rhythm", self.rhythm)) if on]
-
-    def _combine(self, errors, inputs: dict) -> dict:
-        """The score and its parts: the errors themselves, or with other evidence each as ``-log`` of its tail
-        probability among the validation normals (``reference_``), summed; ``shape`` and ``rhythm`` add up the
-        parts about the beat's shape and its timing."""
-        zero = np.zeros_like(errors)
-        if not self._evidence():
-            return {"score": errors, "shape": errors, "rhythm": zero, "reconstruction": errors}
-        ref = self.reference_
-        parts = {"reconstruction": surprise(errors, ref["shape"], ref["n"]),
-                 **{name: surprise(v, ref[name], ref["n"]) for name, v in inputs["evidence"].items()}}
-        return {"score": sum(parts.values()), "shape": sum(v for k, v in parts.items() if k in SHAPE),
-                "rhythm": parts.get("rhythm", zero), **parts}
-
-    def _score(self, inputs: dict) -> np.ndarray:
-        return self._fuse(self._errors(inputs), inputs)["score"]
+    def _reconstruction_errors(self, beats: Beats) -> np.ndarray:
+        """The reconstruction error of validated beats (the :class:`Reconstruction` evidence's values)."""
+        return self._errors(self._inputs(beats))
 
     def decision_function(self, X) -> np.ndarray:
-        """Anomaly score of each beat: its reconstruction MAE in standardised units (higher = more anomalous).
+        """Anomaly score of each beat (higher = more anomalous): its reconstruction MAE in standardised units, or
+        with other ``evidence`` the fused score (:meth:`score_parts`).
 
         Parameters
         ----------
@@ -639,8 +655,7 @@ class AutoencoderDetector:
         -------
         float64 array (n,)
         """
-        self._check_fitted()
-        return self._score(self._inputs(self._validate(X, "X")))
+        return self.score_parts(X)["score"]
 
     def score_parts(self, X) -> dict:
         """The score of each beat and the evidence it is made of: why a beat scores high.
@@ -648,15 +663,15 @@ class AutoencoderDetector:
         Returns
         -------
         dict of float64 arrays (n,)
-            ``score`` (:meth:`decision_function`); ``shape``: the parts about the beat's shape (reconstruction
-            error, and deviation from the template with ``deviation=True``), ``rhythm``: the prematurity's part;
-            with other evidence fused, each is ``-log`` of its tail probability among the validation normals, one
-            array per evidence is returned too (``reconstruction``, ``deviation``, ``rhythm``), and
-            ``score = shape + rhythm``; with none, ``shape`` is the score and ``rhythm`` is all zeros.
+            ``score`` (:meth:`decision_function`); ``shape``: the sum of the parts about the beat's shape
+            (``reconstruction``, and ``deviation`` when fused), ``rhythm``: the sum of those about its timing (the
+            prematurity's part), so ``score = shape + rhythm``; and one array per evidence, by its name. With other
+            evidence fused, each part is ``-log`` of its tail probability among the validation normals; with none,
+            ``shape`` is the score and ``rhythm`` is all zeros (:meth:`ecg_utils.fusion.Fusion.parts`).
         """
         self._check_fitted()
-        inputs = self._inputs(self._validate(X, "X"))
-        return self._fuse(self._errors(inputs), inputs)
+        beats = self._validate(X, "X")
+        return self.fusion_.parts(self._raw(beats), beats.record)
 
     def predict(self, X) -> np.ndarray:
         """1 for beats scored above ``threshold_`` (anomalies), else 0."""
@@ -694,7 +709,8 @@ class AutoencoderDetector:
             "representation": self.representation_,
             "threshold": float(self.threshold_),
             "scaler": self.scaler_,
-            "reference": getattr(self, "reference_", None),
+            "reference": self.fusion_.reference_,
+            "medians": self.fusion_.medians_,
             "train_info": self.train_info_,
             "validation_scores": _summary(scores) if scores is not None else getattr(self, "meta_", {}).get("validation_scores"),
             "history": self.history_,
@@ -737,7 +753,7 @@ class AutoencoderDetector:
             if not path.is_file():
                 raise DataError(f"{path}: missing (a saved detector holds {MODEL_FILE} and {META_FILE})")
         try:
-            meta = json.loads(meta_path.read_text())
+            meta = _upgrade(json.loads(meta_path.read_text()))
             params = {k: tuple(v) if k in _TUPLE_PARAMS and isinstance(v, list) else v
                       for k, v in meta["params"].items()}
             det = cls(**params)
@@ -757,14 +773,16 @@ class AutoencoderDetector:
                                              and _finite_list(scaler.get("rr_std"), 3)))):
             raise DataError(f"{meta_path}: scaler {scaler} is not a valid standardisation for this detector "
                             "(finite means, stds > 0" + (", 3 RR means and stds)" if det.rr_features else ")"))
-        median = scaler.get("error_median")
+        medians = meta.get("medians") if isinstance(meta.get("medians"), dict) else {}
+        median = medians.get(Reconstruction.name)
         if det.normalize == "recording" and not (_is_number(median) and np.isfinite(median) and median > 0):
-            raise DataError(f"{meta_path}: normalize='recording' but the scaler holds no valid 'error_median' ({median!r})")
-        stored, wanted = meta.get("reference"), ["shape", *det._evidence()]
-        if det._evidence() and not (isinstance(stored, dict) and isinstance(stored.get("n"), int) and stored["n"] >= 1
-                                    and all(_finite_list(stored.get(k)) and len(stored[k]) > 1
-                                            and np.all(np.diff(stored[k]) >= 0) for k in wanted)):
-            raise DataError(f"{meta_path}: {', '.join(det._evidence())} fused but no valid 'reference' distributions "
+            raise DataError(f"{meta_path}: normalize='recording' but no valid median reconstruction error is stored "
+                            f"('medians': {meta.get('medians')!r})")
+        stored, wanted = meta.get("reference"), [Reconstruction.name, *det.evidence]
+        if det.evidence and not (isinstance(stored, dict) and isinstance(stored.get("n"), int) and stored["n"] >= 1
+                                 and all(_finite_list(stored.get(k)) and len(stored[k]) > 1
+                                         and np.all(np.diff(stored[k]) >= 0) for k in wanted)):
+            raise DataError(f"{meta_path}: {', '.join(det.evidence)} fused but no valid 'reference' distributions "
                             f"({', '.join(wanted)}: n >= 1 and non-decreasing finite quantiles) are stored")
         try:
             model = keras.models.load_model(model_path, safe_mode=True, compile=False)
@@ -782,7 +800,11 @@ class AutoencoderDetector:
         if not all(np.isfinite(np.asarray(out)).all() for out in tf.nest.flatten(outputs)):
             raise DataError(f"{model_path}: the model's outputs are not finite (NaN or infinite weights)")
         det.model_, det.input_len_, det.threshold_, det.scaler_ = model, input_len, float(threshold), scaler
-        det.reference_ = stored
+        det.scorers_ = det._scorers()
+        det.fusion_ = det._fusion()
+        det.fusion_.reference_ = stored if det.evidence else None
+        det.fusion_.medians_ = {Reconstruction.name: float(median)} if det.normalize == "recording" else {}
+        det.fusion_.threshold_ = det.threshold_
         det.representation_ = meta.get("representation")
         det.train_info_ = meta.get("train_info") or {}
         det.history_ = meta.get("history") or {}
