@@ -1,6 +1,6 @@
 """Design choices on the development split: the recommended preset against one change to it, paired by record draw.
 
-    python -m bench.development --compare deviation=false      # what the template-deviation evidence brings
+    python -m bench.development --compare 'evidence=["rhythm"]'  # what the template-deviation evidence brings
     python -m bench.development --compare normalize=recording  # scaling the reconstruction error per recording
 
 DS1 records only (``split="development"``): each seed draws its own 6 test records, 4 validation records and the
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     p = training_parser("python -m bench.development", __doc__, seeds=5, epochs=6)
     p.add_argument("--compare", nargs="+", required=True, metavar="PARAM=VALUE",
-                   help="detector parameters changed against the preset, e.g. deviation=false")
+                   help="detector parameters changed against the preset, e.g. 'evidence=[\"rhythm\"]'")
     p.add_argument("--preset", default="recommended")
     args = p.parse_args(argv)
     if not all("=" in c for c in args.compare):
@@ -100,7 +100,8 @@ def main(argv=None) -> int:
               "preset": args.preset, "change": change, "config": {"seeds": args.seeds, "epochs": args.epochs},
               "rows": run(find_data_dir(args.data_dir), change, args.seeds, args.epochs, args.preset)}
     result["wall_seconds"] = time.perf_counter() - t0
-    name = "development-" + "-".join(f"{k}-{v}" for k, v in change.items()).lower()
+    name = "development-" + "-".join(f"{k}-{'+'.join(map(str, v)) if isinstance(v, list) else v}"
+                                     for k, v in change.items()).lower()
     write_results(args.out, name, result, markdown(result))
     return 0
 

@@ -83,23 +83,22 @@ def plot_reconstructions(X, X_hat, y, class_names=CLASS_NAMES, n_per_class=2, fs
     return fig
 
 
-#: The evidence a detector can fuse with its reconstruction error, in words (``ecg_utils.fusion.EVIDENCE``).
-EVIDENCE_WORDS = {"deviation": "template deviation", "rhythm": "timing"}
-
-
-def score_label(rhythm=False, deviation=False) -> str:
+def score_label(evidence=()) -> str:
     """What :meth:`AutoencoderDetector.decision_function` returns, in words, for an axis label: the reconstruction
-    error alone, or the fused score, a sum of ``-log`` tail probabilities among validation normals.
+    error alone, or, with ``evidence`` fused (names of :func:`ecg_utils.evidence.registry`, in each scorer's
+    ``words``), a sum of ``-log`` tail probabilities among validation normals.
 
     >>> score_label()
     'reconstruction error (MAE, standardised units)'
-    >>> score_label(rhythm=True, deviation=True)
+    >>> score_label(("deviation", "rhythm"))
     'anomaly score: -log p(reconstruction) - log p(template deviation) - log p(timing)'
     """
-    parts = [name for name, on in (("deviation", deviation), ("rhythm", rhythm)) if on]
-    if not parts:
+    from ecg_utils.evidence import registry
+
+    if not evidence:
         return "reconstruction error (MAE, standardised units)"
-    return "anomaly score: " + " - ".join(["-log p(reconstruction)"] + [f"log p({EVIDENCE_WORDS[p]})" for p in parts])
+    kinds = registry()
+    return "anomaly score: " + " - ".join(["-log p(reconstruction)"] + [f"log p({kinds[e].words})" for e in evidence])
 
 
 def plot_error_histograms(scores, y, threshold, class_names=CLASS_NAMES, log=True, bins=60, xlabel=None,

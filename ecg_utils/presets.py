@@ -24,7 +24,7 @@ PRESETS = {
                        "(no model) and how premature the beat is for the local rhythm, none where the rhythm is "
                        "irregular (Fisher's combination of tail probabilities on the validation normals).",
         "data": {"representation": "centered", "template_width": 101, "template_regular": 0.95},
-        "detector": {"context": "template", "rhythm": True, "deviation": True, "latent_dim": 4},
+        "detector": {"context": "template", "evidence": ["deviation", "rhythm"], "latent_dim": 4},
     },
 }
 

@@ -273,7 +273,12 @@ CASES = [
     ("scaler std=0 in detector.json", _load(_set("scaler.std", 0.0), "scaler"), DataError),
     ("scaler mean=inf in detector.json", _load(_set("scaler.mean", float("inf")), "scaler"), DataError),
     ("input_len=0 in detector.json", _load(_set("input_len", 0), "input_len"), DataError),
-    ("rhythm=True without reference in detector.json", _load(_set("params.rhythm", True), "reference"), DataError),
+    ("evidence=['rhythm'] without reference in detector.json", _load(_set("params.evidence", ["rhythm"]), "reference"),
+     DataError),
+    ("evidence=['pulse'] (no such evidence) in detector.json", _load(_set("params.evidence", ["pulse"]), "evidence"),
+     DataError),
+    ("rhythm=True (the old flag) without reference in detector.json", _load(_set("params.rhythm", True), "reference"),
+     DataError),
     ("load: a folder that is not a detector", lambda tmp, ctx: (lambda: load_detector(str(tmp)), META_FILE),
      DataError),
     # -- run_sweep (more in tests/test_experiment.py: a failing point is recorded, a rerun resumes) --

@@ -19,7 +19,7 @@ def split(mitdb_dir):
 
 @pytest.fixture(scope="module")
 def fitted(split):
-    det = AutoencoderDetector(context="template", rhythm=True, epochs=2, seed=0)
+    det = AutoencoderDetector(context="template", evidence=("rhythm",), epochs=2, seed=0)
     return det.fit(split.train[:3000], split.validation)
 
 
@@ -65,7 +65,7 @@ def test_surprise_is_monotone_and_keeps_order_past_the_reference():
 
 
 def test_deviation_is_a_third_evidence_with_its_own_reference(split, tmp_path):
-    det = AutoencoderDetector(context="template", rhythm=True, deviation=True, epochs=1, seed=0)
+    det = AutoencoderDetector(context="template", evidence=("deviation", "rhythm"), epochs=1, seed=0)
     det.fit(split.train[:3000], split.validation)
     parts = det.score_parts(split.test)
     assert {"reconstruction", "deviation", "rhythm"} <= set(parts) and len(det.reference_["deviation"]) > 1
@@ -82,6 +82,6 @@ def test_deviation_is_a_third_evidence_with_its_own_reference(split, tmp_path):
     from ecg_utils.dataset import Beats
 
     with pytest.raises(DataError, match="template"):
-        AutoencoderDetector(deviation=True, epochs=1).fit(
+        AutoencoderDetector(evidence=("deviation",), epochs=1).fit(
             Beats(plain.X, np.zeros(10), plain.record, plain.sample, plain.rr, plain.info),
             Beats(plain.X, np.zeros(10), plain.record, plain.sample, plain.rr, plain.info))

@@ -243,13 +243,13 @@ def test_normalize_recording_judges_each_recording_against_itself(data, tmp_path
     assert fpr["plain"] > 0.5 and fpr["recording"] < 0.2
     s = det.decision_function(beats)
     assert np.median(s[300:]) > np.percentile(s[:300], 95)
-    assert det.scaler_["error_median"] > 0
+    assert det.fusion_.medians_["reconstruction"] > 0
     loaded = AutoencoderDetector.load(det.save(tmp_path / "det"))
     np.testing.assert_allclose(loaded.decision_function(beats), s, rtol=1e-5)
     meta = json.loads((tmp_path / "det" / META_FILE).read_text())
-    del meta["scaler"]["error_median"]
+    del meta["medians"]
     (tmp_path / "det" / META_FILE).write_text(json.dumps(meta))
-    with pytest.raises(DataError, match="error_median"):
+    with pytest.raises(DataError, match="median"):
         AutoencoderDetector.load(tmp_path / "det")
     with pytest.raises(ValueError, match="normalize"):
         AutoencoderDetector(normalize="patient").fit(data["train"], val)

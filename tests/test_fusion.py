@@ -64,3 +64,37 @@ def test_fused_needs_templates_and_known_names(data):
     with pytest.raises(ValueError, match="fused detector"):
         make_fused("lstm+rhythm")
 
+
+
+def test_fusion_scales_per_recording_with_the_validation_median_for_short_recordings():
+    from ecg_utils.fusion import MIN_RECORDING_BEATS, Fusion
+
+    rng = np.random.default_rng(0)
+    val = rng.uniform(1.0, 2.0, 400)
+    fusion = Fusion({"reconstruction": "shape"}, per_recording=("reconstruction",)).fit(
+        {"reconstruction": val}, np.repeat(["a", "b"], 200))
+    median = fusion.medians_["reconstruction"]
+    assert median == pytest.approx(np.median(val)) and fusion.reference_ is None   # one evidence: its own score
+    long, short = rng.uniform(3.0, 6.0, MIN_RECORDING_BEATS), rng.uniform(3.0, 6.0, MIN_RECORDING_BEATS - 1)
+    parts = fusion.parts({"reconstruction": np.concatenate([long, short])},
+                         ["long"] * len(long) + ["short"] * len(short))
+    np.testing.assert_allclose(parts["score"][:len(long)], long / np.median(long))
+    np.testing.assert_allclose(parts["score"][len(long):], short / median)
+    assert np.array_equal(parts["shape"], parts["score"]) and not parts["rhythm"].any()
+    assert fusion.threshold_ == pytest.approx(np.mean(fusion.validation_scores_) + 2 * np.std(fusion.validation_scores_))
+
+
+def test_fusion_sums_minus_log_tail_probabilities_by_what_each_evidence_speaks_about():
+    from ecg_utils.fusion import Fusion, reference, surprise
+
+    rng = np.random.default_rng(1)
+    raw = {"a": rng.normal(size=500), "b": rng.exponential(size=500), "c": rng.normal(size=500)}
+    fusion = Fusion({"a": "shape", "b": "timing", "c": "shape"}, threshold_rule="fpr", threshold_fpr=0.05).fit(raw)
+    test = {k: v[:50] * 3 for k, v in raw.items()}
+    parts = fusion.parts(test)
+    for k in raw:
+        np.testing.assert_allclose(parts[k], surprise(test[k], reference(raw[k]), 500))
+    np.testing.assert_allclose(parts["shape"], parts["a"] + parts["c"])
+    np.testing.assert_allclose(parts["rhythm"], parts["b"])
+    np.testing.assert_allclose(parts["score"], parts["shape"] + parts["rhythm"])
+    assert np.mean(fusion.validation_scores_ > fusion.threshold_) == pytest.approx(0.05, abs=0.005)

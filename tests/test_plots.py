@@ -49,7 +49,7 @@ def test_error_histograms_show_each_class_as_shares_that_sum_to_one_and_name_the
     _, _, y, scores = toy
     scores = scores.copy()
     scores[0] = 0.0                                           # a zero score cannot sit on a log axis: counted instead
-    fig = plots.plot_error_histograms(scores, y, threshold=0.4, xlabel=plots.score_label(rhythm=True))
+    fig = plots.plot_error_histograms(scores, y, threshold=0.4, xlabel=plots.score_label(("rhythm",)))
     (ax,) = fig.axes
     assert ax.get_xlabel().startswith("anomaly score: -log p(reconstruction) - log p(timing)")
     assert "share" in ax.get_ylabel()
