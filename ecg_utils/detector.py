@@ -34,7 +34,7 @@ from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
 from ecg_utils.evidence import registry
 from ecg_utils.evidence.reconstruction import Reconstruction
-from ecg_utils.fusion import MIN_RECORDING_BEATS, Fusion  # noqa: F401 - MIN_RECORDING_BEATS: where it was
+from ecg_utils.fusion import Fusion
 from ecg_utils.model import DECODERS, POOLINGS, build_autoencoder
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
