@@ -1,12 +1,12 @@
 """Design choices on the development split: the recommended preset against one change to it, paired by record draw.
 
     python -m bench.development --compare 'evidence=["rhythm"]'  # what the template-deviation evidence brings
-    python -m bench.development --compare normalize=recording  # scaling the reconstruction error per recording
+    python -m bench.development --compare normalize=none       # without scaling the reconstruction error per recording
 
-DS1 records only (``split="development"``): each seed draws its own 6 test records, 4 validation records and the
-rest for training; DS2 is never read. For each draw the preset and the preset with the change are trained (same
-seed, 6 epochs) and scored on the same test records: ROC AUC, normal false-positive rate at the threshold, and the
-worst record's normal FPR. Paired differences say whether a change wins in most draws or only on average. Writes
+DS1 records only (``split="development"``): each seed draws its own 6 test records, half of the other 16 for
+validation and the rest for training; DS2 is never read. For each draw the preset and the preset with the change are
+trained (same seed, 6 epochs) and scored on the same test records: ROC AUC, normal false-positive rate at the
+threshold, and the worst record's normal FPR. Paired differences say whether a change wins in most draws or only on average. Writes
 ``development-<change>.json`` and ``.md`` into ``--out`` (default ``bench/results``).
 """
 from __future__ import annotations

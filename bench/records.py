@@ -4,7 +4,7 @@
 
 Protocol: the recommended preset is trained on the normal beats of DS1 and tests DS2 (de Chazal), then trained on
 the normal beats of DS2 and tests DS1 (the sides swapped); in each direction the threshold comes from the normal
-beats of 4 training-side records held out of training (drawn by the seed). So every shared non-paced record is
+beats of half the training side's records held out of training (drawn by the seed). So every shared non-paced record is
 scored once per seed by a detector that never saw that patient. Reported: the gross ROC AUC over all records (the
 two directions' scores pooled: both are ``-log`` tail probabilities on their own validation normals), and per
 record its ROC AUC, its normal false-positive rate at the threshold and the share of each abnormal class flagged,
@@ -12,10 +12,10 @@ mean over seeds; the worst records named. Records with fewer than 20 abnormal be
 
 DS1 is where designs are chosen: the DS2 -> DS1 direction evaluates, it chose nothing. Writes ``records.json``,
 ``records.md`` and ``records.png`` (one point per record) into ``--out`` (default ``bench/results``);
-``--normalize recording`` runs the detector with reconstruction errors scaled per recording and writes
-``records-normalize-recording.*``. Also reported: the normal false-positive rate asked for against the one achieved
-on unseen patients, and the irregular-rhythm stretches (:mod:`ecg_utils.rhythm`) against the ``(AFIB``/``(AFL``
-rhythm annotations.
+``--normalize none`` runs the detector without its per-recording calibration (the reconstruction error taken as it
+is, not relative to its recording's median) and writes ``records-normalize-none.*``. Also reported: the normal
+false-positive rate asked for against the one achieved on unseen patients, and the irregular-rhythm stretches
+(:mod:`ecg_utils.rhythm`) against the ``(AFIB``/``(AFL`` rhythm annotations.
 """
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def run(data_dir, seeds, epochs, preset="recommended", normalize=None) -> dict:
             split = load_split("interpatient", data_dir=data_dir, seed=seed, split_options={"reverse": reverse},
                                verbose=False, **p["data"])
             det = AutoencoderDetector(**{**p["detector"], "seed": seed, "epochs": epochs,
-                                         **({"normalize": normalize} if normalize else {})})
+                                         **({"normalize": None if normalize == "none" else normalize}
+                                            if normalize else {})})
             det.fit(split.train, split.validation)
             parts = det.score_parts(split.test)
             s = parts["score"]
@@ -149,7 +150,8 @@ def markdown(result) -> str:
     lines = ["# Every record, tested by a model that never saw its patient", "",
              f"Regenerate with `{result['command']}`. Run {result['date']}, {result['wall_seconds'] / 60:.1f} min, "
              f"{result['environment']['cpu']}, {result['environment']['cpus_usable']} cores. Preset "
-             f"`{result['preset']}`" + (f" with `normalize=\"{result['normalize']}\"`" if result.get("normalize") else "")
+             f"`{result['preset']}`" + (f" with `normalize={None if result['normalize'] == 'none' else repr(result['normalize'])}`"
+                                               if result.get("normalize") else "")
              + f", {result['config']['seeds']} seeds, epochs capped at {result['config']['epochs']}.",
              "", "| direction | ROC AUC (mean ± std over seeds) | AUC S | AUC V | AUC F | normal FPR at the threshold, per seed |",
              "|---|---|---|---|---|---|"]
@@ -224,8 +226,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     p = training_parser("python -m bench.records", __doc__, seeds=3)
     p.add_argument("--preset", default="recommended")
-    p.add_argument("--normalize", choices=["recording"],
-                   help="scale reconstruction errors per recording (written as records-normalize-recording.*)")
+    p.add_argument("--normalize", choices=["none", "recording"],
+                   help="override the preset's calibration (written as records-normalize-<value>.*)")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     result = {"command": "python -m bench.records" + "".join(" " + shlex.quote(a) for a in argv),

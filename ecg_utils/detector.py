@@ -263,7 +263,8 @@ class AutoencoderDetector:
         worse overall, whose every beat reconstructs a little worse, is judged against itself and not flooded with
         flags. The threshold and the reference distributions are learned on validation normals scaled the same way.
         Recordings with fewer than :data:`ecg_utils.fusion.MIN_RECORDING_BEATS` beats in a call are scaled by the
-        validation normals' median instead.
+        validation normals' median instead. The recommended preset uses it (``python -m bench.calibration``): score a
+        recording's beats together, in one call, as the scan does.
     predict_batch_size : int
         Beats per forward pass when scoring: large batches amortise TensorFlow's per-call cost (32,768
         beats of 100 samples hold about 200 MB per layer activation).
@@ -598,6 +599,15 @@ class AutoencoderDetector:
     def _raw(self, beats: Beats) -> dict:
         """Each evidence's raw value on validated beats."""
         return {name: scorer.decision_function(beats) for name, scorer in self.scorers_.items()}
+
+    def raw_evidence(self, X) -> dict:
+        """Each fused evidence's value per beat before calibration, in its own units: ``{name: (n,) array}``.
+
+        What :class:`ecg_utils.fusion.Fusion` turns into the score; another calibration can be learned from the
+        validation normals' values without retraining (``python -m bench.calibration`` does).
+        """
+        self._check_fitted()
+        return self._raw(self._validate(X, "X"))
 
     # -- scoring ---------------------------------------------------------------------------------------
     def _check_fitted(self):

@@ -22,9 +22,12 @@ PRESETS = {
                        "patient's template (median of the 101 nearest regular, i.e. not premature, beats of the "
                        "record, no labels); the reconstruction error is fused with the beat's deviation from the template "
                        "(no model) and how premature the beat is for the local rhythm, none where the rhythm is "
-                       "irregular (Fisher's combination of tail probabilities on the validation normals).",
+                       "irregular (Fisher's combination of tail probabilities on the validation normals); the "
+                       "reconstruction error is taken relative to its recording's median, so that a patient the model "
+                       "fits worse overall is judged against itself (no labels).",
         "data": {"representation": "centered", "template_width": 101, "template_regular": 0.95},
-        "detector": {"context": "template", "evidence": ["deviation", "rhythm"], "latent_dim": 4},
+        "detector": {"context": "template", "evidence": ["deviation", "rhythm"], "latent_dim": 4,
+                     "normalize": "recording"},
     },
 }
 

@@ -1,7 +1,7 @@
 """The detector shipped with the package, so that a scan works on a fresh install with no training.
 
 It is the ``recommended`` preset trained on the normal beats of the DS1 records (de Chazal's training set; the
-threshold from the normal beats of 4 DS1 records held out of training), with beats cut at *detected* R-peaks as a
+threshold from the normal beats of half the DS1 records, 11, held out of training), with beats cut at *detected* R-peaks as a
 scan cuts them. Regenerate it with the command in :data:`COMMAND` (the README gives its size and numbers).
 """
 from __future__ import annotations

@@ -68,3 +68,18 @@ def test_the_reversed_interpatient_split_tests_ds1_with_a_model_of_ds2():
     assert set(reverse.train.records()) | set(reverse.validation.records()) <= set(DS2[:5])
     assert not set(reverse.validation.records()) & set(reverse.train.records())
     assert reverse.train.is_normal.all() and "DS2 -> DS1" in reverse.info["name"]
+
+
+def test_by_default_half_the_training_side_learns_the_threshold():
+    from ecg_utils.dataset import Beats
+    from ecg_utils.splits import VALIDATION_SHARE, split_development
+
+    beats = Beats.from_arrays(np.zeros((len(DS1) * 4, 4)), [0, 1, 0, 0] * len(DS1), record=np.repeat(DS1, 4))
+    s = split_development(beats, n_test_records=6, seed=0)
+    assert len(s.info["validation_records"]) == int((len(DS1) - 6) * VALIDATION_SHARE) == 8
+    assert len(s.info["train_records"]) == len(DS1) - 6 - 8
+    names = DS1[:3] + DS2[:2]
+    few = Beats.from_arrays(np.zeros((len(names) * 4, 4)), [0, 1, 0, 0] * len(names), record=np.repeat(names, 4))
+    one = split_interpatient(few, seed=0)  # 3 training-side records: 1 validates, 2 train
+    assert len(one.info["validation_records"]) == 1 and len(one.info["train_records"]) == 2
+    assert len(split_interpatient(few, n_validation_records=5, seed=0).info["train_records"]) == 1
