@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ecg_utils.files import written_whole
 from ecg_utils.pipeline import json_default
 
 METRICS_FILE = "metrics.json"
@@ -457,9 +458,9 @@ def _fmt(x) -> str:
 
 
 def _write_json(path: Path, obj):
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=json_default))
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=2, default=json_default)
+    with written_whole(path) as tmp:
+        tmp.write_text(text)
 
 
 # ---------------------------------------------------------------------------------------- collecting
@@ -661,13 +662,11 @@ def write_params_file(params: dict, path, comment=None) -> Path:
     import yaml
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump({k: _plain(v) for k, v in _jsonable(params).items()}, sort_keys=False)
     if comment:
         text = "".join(f"# {line}\n" for line in str(comment).splitlines()) + text
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with written_whole(path) as tmp:
+        tmp.write_text(text)
     return path
 
 

@@ -18,6 +18,7 @@ import nbformat
 
 from ecg_utils import config
 from ecg_utils.execute import execute_notebook
+from ecg_utils.files import written_whole
 
 NOTEBOOKS = config.PROJ_ROOT / "notebooks"
 EXPERIMENTS = ("batch_size", "channels_kernel", "latent_dim", "learning_rate", "optimizer", "hyperparams",
@@ -109,9 +110,8 @@ def render_html(notebook) -> Path:
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(summary_first(nbformat.read(notebook, as_version=4)))
     html = notebook.with_suffix(".html")
-    tmp = html.with_suffix(".html.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    tmp.replace(html)
+    with written_whole(html) as tmp:
+        tmp.write_text(body, encoding="utf-8")
     return html
 
 
