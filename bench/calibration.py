@@ -44,18 +44,18 @@ METRICS = ("roc_auc", "record_auc_median", "record_auc_worst", "auc_S", "auc_F",
            "records_over_10", "fpr_at_1")
 
 
-def _measures(y, score, record, threshold, threshold_1) -> dict:
+def _measures(y, score, record, threshold, validation_scores) -> dict:
+    from bench.records import calibration
     from ecg_utils.metrics import evaluate, per_record
 
     m = evaluate(y, score, threshold)
     table = per_record(y, score, record, threshold, min_abnormal=MIN_ABNORMAL)
     aucs = pd.to_numeric(table.roc_auc[table.reliable], errors="coerce").dropna()
-    normal = y == 0
     return {"roc_auc": m["roc_auc"], "record_auc_median": float(np.median(aucs)), "record_auc_worst": float(aucs.min()),
             "auc_S": m["roc_auc_per_class"].get("S"), "auc_F": m["roc_auc_per_class"].get("F"),
             "normal_fpr": m["normal_fpr"], "worst_record_fpr": float(table.normal_fpr.max()),
             "records_over_10": int((table.normal_fpr > 0.10).sum()),
-            "fpr_at_1": float((score[normal] > threshold_1).mean())}
+            "fpr_at_1": next(r["achieved"] for r in calibration(validation_scores, score, y, record) if r["nominal"] == 0.01)}
 
 
 def run(data_dir, split_name, seeds, epochs, n_validation, preset="recommended") -> list:
@@ -76,11 +76,11 @@ def run(data_dir, split_name, seeds, epochs, n_validation, preset="recommended")
             speaks = {name: s.speaks for name, s in det.scorers_.items()}
             for name, scaled in CALIBRATIONS.items():
                 fusion = Fusion(speaks, scaled).fit(val, split.validation.record)
-                at_1 = Fusion(speaks, scaled, threshold_rule="fpr", threshold_fpr=0.01).fit(val, split.validation.record)
                 score = fusion.parts(test, split.test.record)["score"]
                 rows.append({"validation_records": n_val, "seed": seed, "calibration": name,
                              "test_records": split.info["test_records"],
-                             **_measures(split.test.y, score, split.test.record, fusion.threshold_, at_1.threshold_)})
+                             **_measures(split.test.y, score, split.test.record, fusion.threshold_,
+                                        fusion.validation_scores_)})
             print(f"{n_val} validation records, seed {seed}: " + ", ".join(
                 f"{r['calibration']} AUC {r['roc_auc']:.3f} FPR {r['normal_fpr']:.3f}" for r in rows[-len(CALIBRATIONS):]),
                 flush=True)

@@ -36,7 +36,14 @@ VALIDATION_SHARE = 0.5
 def _n_validation(n_validation_records, available) -> int:
     """Validation records to draw out of ``available`` training-side ones: the number asked, or with None a
     :data:`VALIDATION_SHARE` of them; at least 1 and always leaving 1 to train on (0 when only 1 is available)."""
-    n = int(available * VALIDATION_SHARE) if n_validation_records is None else int(n_validation_records)
+    if n_validation_records is None:
+        n = int(available * VALIDATION_SHARE)
+    elif isinstance(n_validation_records, (int, np.integer)) and not isinstance(n_validation_records, bool) \
+            and n_validation_records >= 1:
+        n = int(n_validation_records)
+    else:
+        raise ValueError(f"n_validation_records must be an integer >= 1 or None (half the training side's records), "
+                         f"got {n_validation_records!r}")
     return max(0, min(max(n, 1), available - 1))
 
 

@@ -103,3 +103,16 @@ def test_development_comparison_parses_changes_and_counts_paired_wins():
     md = markdown({"rows": rows, "change": {"deviation": False}, "preset": "recommended", "command": "c", "date": "d",
                    "wall_seconds": 60, "environment": {"cpu": "x", "cpus_usable": 2}, "config": {"epochs": 6}})
     assert "better in 1, within 0.001 in 1 and worse in 1 of 3 draws" in md
+
+
+def test_calibration_bench_measures_ranking_and_the_rate_asked_for():
+    from bench.calibration import _measures
+
+    rng = np.random.default_rng(0)
+    records = np.repeat(["a", "b"], 5_000)
+    y = np.where(np.arange(10_000) % 50 == 0, 2, 0)            # 2% V beats in each record
+    score = rng.normal(size=10_000) + 3.0 * (y == 2)             # abnormal beats score higher
+    m = _measures(y, score, records, threshold=2.0, validation_scores=rng.normal(size=20_000))
+    assert 0.95 < m["roc_auc"] < 1 and 0.95 < m["record_auc_worst"] <= m["record_auc_median"] < 1
+    assert m["fpr_at_1"] == pytest.approx(0.01, rel=0.3)         # test normals like the validation normals
+    assert m["normal_fpr"] == pytest.approx(0.023, abs=0.01) and m["records_over_10"] == 0

@@ -83,3 +83,6 @@ def test_by_default_half_the_training_side_learns_the_threshold():
     one = split_interpatient(few, seed=0)  # 3 training-side records: 1 validates, 2 train
     assert len(one.info["validation_records"]) == 1 and len(one.info["train_records"]) == 2
     assert len(split_interpatient(few, n_validation_records=5, seed=0).info["train_records"]) == 1
+    for wrong in (0, -2, 2.5, "4", True):
+        with pytest.raises(ValueError, match="n_validation_records must be an integer >= 1 or None"):
+            split_development(beats, n_validation_records=wrong)
