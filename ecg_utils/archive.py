@@ -20,6 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from ecg_utils.errors import DataError
+from ecg_utils.files import check_output_folder, prepare_folder, written_whole
+from ecg_utils.scan_output import KNOWN_FILES
 
 SUMMARY_FILE = "summary.csv"
 #: What a folder given as a source contributes: the recordings that carry their own sampling rate.
@@ -76,7 +78,7 @@ def worker_detector(model=None):
         return _detectors[key]
 
 
-def scan_to_folder(source, target, model=None, report=True, verbose=False, **options) -> dict:
+def scan_to_folder(source, target, model=None, report=True, verbose=False, overwrite=False, **options) -> dict:
     """Scan one recording into ``target`` (written whole); its summary row. Runs as one task on a worker.
 
     Bad input (:class:`~ecg_utils.errors.DataError`) is a row with ``status`` "failed" and the message;
@@ -89,7 +91,7 @@ def scan_to_folder(source, target, model=None, report=True, verbose=False, **opt
     row = {"recording": Path(target).name, "source": str(source), "status": "ok", "error": "", "out": str(target)}
     try:
         result = scan(source, worker_detector(model), verbose=verbose, **options)
-        write_scan(result, target, report=report)
+        write_scan(result, target, report=report, overwrite=overwrite)
     except DataError as exc:
         return {**row, "status": "failed", "error": str(exc), "out": "", "seconds": time.monotonic() - t0}
     s = result.summary()
@@ -99,7 +101,7 @@ def scan_to_folder(source, target, model=None, report=True, verbose=False, **opt
 
 
 def scan_many(sources, out_dir, model=None, scheduler=None, report=True, progress=print, verbose=False,
-              **options) -> pd.DataFrame:
+              overwrite=False, **options) -> pd.DataFrame:
     """Scan every recording of ``sources``; the summary table (also written to ``out_dir/summary.csv``).
 
     Parameters
@@ -122,6 +124,10 @@ def scan_many(sources, out_dir, model=None, scheduler=None, report=True, progres
         Called with one line per finished recording.
     verbose : bool
         Each scan's stage lines (printed where the scan runs).
+    overwrite : bool
+        Replace output folders that are not this program's earlier outputs (a folder of other files is refused
+        otherwise, before any scan: :func:`ecg_utils.files.check_output_folder`). A folder holding a recording
+        is never replaced.
     **options
         ``lead``, ``fs``, ``units``, ``column`` for :func:`ecg_utils.scan.scan`.
 
@@ -139,11 +145,14 @@ def scan_many(sources, out_dir, model=None, scheduler=None, report=True, progres
     paths = recordings_in(sources)
     if not paths:
         raise DataError("no recording to scan")
-    out_dir = Path(out_dir)
-    several = len(paths) > 1
-    targets = [out_dir / name if several else out_dir for name in output_names(paths)]
+    several, names = len(paths) > 1, output_names(paths)
+    known = (SUMMARY_FILE, *names) if several else KNOWN_FILES  # an earlier scan of these recordings, before markers
+    out_dir = check_output_folder(out_dir, "scan outputs", overwrite, inputs=paths, known=known)
+    targets = [out_dir / name if several else out_dir for name in names]
+    for target in targets if several else ():  # every refusal before any scan
+        check_output_folder(target, "scan outputs", overwrite, inputs=paths, known=KNOWN_FILES)
     jobs = [dict(source=p, target=str(t), model=None if model is None else str(model), report=report,
-                 verbose=verbose, **options) for p, t in zip(paths, targets)]
+                 verbose=verbose, overwrite=overwrite, **options) for p, t in zip(paths, targets)]
     if scheduler is None:
         worker_detector(model)            # a bad model is one error, before any recording
     elif model is not None and not Path(model).is_dir():
@@ -151,6 +160,8 @@ def scan_many(sources, out_dir, model=None, scheduler=None, report=True, progres
     say = progress or (lambda line: None)
     rows = {}
     for i, row in _run(jobs, scheduler):
+        if several and not rows:  # marked once a scan has run (not when the scheduler cannot be reached)
+            prepare_folder(out_dir, "scans of several recordings", overwrite, inputs=paths, known=known)
         rows[i] = row
         say(_line(row))
     table = pd.DataFrame([rows[i] for i in range(len(jobs))], columns=list(COLUMNS))
@@ -158,10 +169,8 @@ def scan_many(sources, out_dir, model=None, scheduler=None, report=True, progres
         if table["status"].iat[0] != "ok":
             raise DataError(table["error"].iat[0])
         return table
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{SUMMARY_FILE}.tmp"
-    table.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, out_dir / SUMMARY_FILE)
+    with written_whole(out_dir / SUMMARY_FILE) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
     return table
 
 

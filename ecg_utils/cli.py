@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 
@@ -67,12 +68,16 @@ def _train(args):
     from ecg_utils.detector import AutoencoderDetector
     from ecg_utils.pipeline import configure, load_data
 
+    from ecg_utils.detector import KNOWN_FILES
+    from ecg_utils.files import check_output_folder
+
+    check_output_folder(args.out, "detector", args.overwrite, known=KNOWN_FILES)  # before the training, not after
     cfg = configure(args.preset, split=args.split, seed=args.seed, peaks=args.peaks, epochs=args.epochs,
                     data_dir=args.data_dir)
     data = load_data(cfg)
     print(data.summary(), flush=True)
     detector = AutoencoderDetector(**cfg.detector, verbose=1).fit(data.train, data.validation)
-    detector.save(args.out)
+    detector.save(args.out, overwrite=args.overwrite)
     print(f"Saved the detector ({detector.epochs_trained_} epochs, threshold {detector.threshold_:.4g}) to {args.out}")
 
 
@@ -84,7 +89,7 @@ def _scan(args):
     table = scan_many(args.recordings, args.out, model=args.model, scheduler=args.scheduler,
                       report=not args.no_report, progress=lambda line: print(line, flush=True),
                       verbose=args.scheduler is None, lead=args.lead, fs=args.fs, units=args.units,
-                      column=args.column)
+                      column=args.column, overwrite=args.overwrite)
     if len(table) > 1:
         print(table_text(table))
         print(f"Wrote {Path(args.out) / SUMMARY_FILE}")
@@ -138,7 +143,9 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, help="cap on epochs (default: the preset's, with early stopping)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
-    p.add_argument("--out", required=True, help="folder to save the detector into (replaced whole)")
+    p.add_argument("--out", required=True, help="folder to save the detector into (replaced whole if it is an earlier "
+                                                "output of this program)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out even if it holds other files")
     p.set_defaults(func=_train)
     p = sub.add_parser("scan", help="find the abnormal beats of recordings (WFDB, EDF, CSV, .npy): no annotations, "
                                     "no training needed")
@@ -147,7 +154,10 @@ def main(argv=None) -> int:
                         "stands for its WFDB records and EDF files")
     p.add_argument("--model", help="a saved detector's folder (default: the detector shipped with the package)")
     p.add_argument("--out", default="scan", help="output folder (one subfolder per recording if several; "
-                                                  "default ./scan)")
+                                                  "default ./scan); an existing folder is replaced only if it is an "
+                                                  "earlier output of this program")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out even if it holds other files (never the folder of a recording scanned)")
     p.add_argument("--lead", help="lead name to read (default: MLII, else II, else the first ECG channel)")
     p.add_argument("--column", help="column (name or 0-based index) of a CSV/NumPy file, or channel of a record")
     p.add_argument("--fs", type=float, help="sampling rate in Hz (required for CSV and NumPy files)")
@@ -168,6 +178,7 @@ def main(argv=None) -> int:
                              help="show the full traceback of an unexpected error")
     args = parser.parse_args(argv)
     args.debug = getattr(args, "debug", False)
+    previous = _stop_on_sigterm()
     try:
         if args.command in ("scan", "train", "score"):
             import_tensorflow_quietly()
@@ -183,7 +194,22 @@ def main(argv=None) -> int:
             raise
         print(f"unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _stop_on_sigterm():
+    """Make SIGTERM stop the command as Ctrl-C does, so that partial outputs are removed on the way out (the
+    default action kills the process at once). Returns the previous handler (None off the main thread)."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (main() called from a thread): leave signals alone
+        return None
 
 
 if __name__ == "__main__":

@@ -16,8 +16,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import os
-import shutil
 import time
 import warnings
 from pathlib import Path
@@ -32,6 +30,7 @@ import tensorflow as tf  # noqa: E402
 
 from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
+from ecg_utils.files import folder_written_whole
 from ecg_utils.evidence import registry
 from ecg_utils.evidence.reconstruction import Reconstruction
 from ecg_utils.fusion import Fusion
@@ -43,6 +42,8 @@ NORMALIZE = (None, "recording")
 MODEL_FILE = "model.keras"
 META_FILE = "detector.json"
 FORMAT = "ecg-detector/autoencoder-detector"
+#: What a saved detector's folder holds (one saved before the marker file may be replaced by a new save).
+KNOWN_FILES = (MODEL_FILE, META_FILE)
 #: Parameters stored as tuples (JSON turns them into lists).
 _TUPLE_PARAMS = ("channels", "aug_scale_range", "evidence")
 #: The fewest beats ``fit`` trains on, and learns the threshold from: fewer give a threshold that is noise.
@@ -729,28 +730,20 @@ class AutoencoderDetector:
             "versions": _versions(),
         }
 
-    def save(self, directory) -> Path:
-        """Write ``model.keras`` and ``detector.json`` into ``directory`` (replaced whole, never half-written)."""
+    def save(self, directory, overwrite=False) -> Path:
+        """Write ``model.keras`` and ``detector.json`` into ``directory`` (replaced whole, never half-written).
+
+        An existing ``directory`` is replaced only when it is an earlier output of this program (a saved detector);
+        a folder of other files needs ``overwrite=True`` (:func:`ecg_utils.files.folder_written_whole`).
+        """
         self._check_fitted()
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
-        old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        try:
+        with folder_written_whole(directory, "detector", overwrite=overwrite, known=KNOWN_FILES) as tmp:
             with warnings.catch_warnings():  # Keras 3.15 + NumPy 2.4: np.array(Variable) copy-keyword notice
                 warnings.filterwarnings("ignore", message=".*__array__ implementation doesn't accept a copy",
                                         category=DeprecationWarning)
                 self.model_.save(tmp / MODEL_FILE)
             (tmp / META_FILE).write_text(json.dumps(self._meta(), indent=1, default=str))
-            if directory.exists():
-                directory.rename(old)
-            tmp.rename(directory)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-            shutil.rmtree(old, ignore_errors=True)
-        return directory
+        return Path(directory)
 
     @classmethod
     def load(cls, directory) -> "AutoencoderDetector":

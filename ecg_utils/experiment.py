@@ -27,12 +27,10 @@ Example
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import itertools
 import json
 import math
-import shutil
 import subprocess
 import sys
 import os
@@ -45,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ecg_utils.files import written_whole
+from ecg_utils.files import clear_partials, partial_folder, prepare_folder, replace_folder, written_whole
 from ecg_utils.pipeline import json_default
 
 METRICS_FILE = "metrics.json"
@@ -115,7 +113,7 @@ def _jsonable(obj):
 
 def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None, workers=1,
               kernel_name="python3", timeout=None, log_output=False, progress=print,
-              key_metric="roc_auc", scheduler=None) -> pd.DataFrame:
+              key_metric="roc_auc", scheduler=None, overwrite=False) -> pd.DataFrame:
     """Run ``notebook`` once per grid point and seed with papermill; return :func:`collect` of ``out_dir``.
 
     Parameters
@@ -153,6 +151,9 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
         (``$DASK_SCHEDULER_ADDRESS``) makes each run one Dask task (``workers`` is then ignored: the
         cluster's workers run the tasks). Its workers must see ``notebook`` and ``out_dir`` at the same
         paths. See :mod:`ecg_utils.cluster`.
+    overwrite : bool
+        Use ``out_dir`` even if it holds files other than this program's (a sweep folder of its runs and
+        ``results.csv``, or an empty folder): refused otherwise (:func:`ecg_utils.files.check_output_folder`).
 
     Returns
     -------
@@ -177,7 +178,6 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
     if not notebook.exists():
         raise FileNotFoundError(f"no notebook at {notebook}")
     out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
     base = dict(base_params or {})
     bad = [k for k in RESERVED if k in base]
     if bad:
@@ -202,6 +202,7 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
     if len(set(names)) != len(names):
         raise ValueError("the grid holds the same point twice")
 
+    prepare_folder(out_dir, "sweep", overwrite, known=(RESULTS_FILE, "summary.csv", "best.yaml", "*seed=*"))
     n, k = len(jobs), 0
     todo = []
     for job in jobs:
@@ -226,7 +227,8 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
         say(f"[{k}/{n}] {job['label']}  {status}  {result['seconds']:.1f} s  "
             f"(elapsed {_duration(elapsed)}, ~{_duration(left)} left)")
 
-    _clear_partials(out_dir, [Path(j["folder"]).name for j in todo])
+    for job in todo:
+        clear_partials(job["folder"])
     if scheduler is not None:
         for job, result in _run_on_dask(todo, scheduler):
             report(job, result)
@@ -240,7 +242,8 @@ def run_sweep(notebook, grid, seeds=(0, 1, 2), out_dir="runs", base_params=None,
             futures = {pool.submit(_run_point_subprocess, job): job for job in todo}
             for fut in as_completed(futures):
                 report(futures[fut], fut.result())
-    _clear_partials(out_dir, [Path(j["folder"]).name for j in todo])
+    for job in todo:
+        clear_partials(job["folder"])
     return collect(out_dir)
 
 
@@ -293,40 +296,6 @@ def run_point(notebook, folder, params, kernel_name="python3", timeout=None, log
     replace_folder(work, folder)
     return {"ok": True, "seconds": time.monotonic() - t0,
             "metrics": {**record.get("metrics", {}), **record.get("timings", {})}}
-
-
-PARTIAL_SUFFIX = ".partial"
-
-
-def partial_folder(folder) -> Path:
-    """A new, empty, hidden sibling of ``folder`` to build it in (``.<name>.<random>.partial``)."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=PARTIAL_SUFFIX, dir=folder.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    work.chmod(0o777 & ~umask)   # mkdtemp makes it private; a run folder is an ordinary folder
-    return work
-
-
-def replace_folder(new, folder) -> Path:
-    """Put the finished folder ``new`` at ``folder`` (an existing ``folder`` is replaced); each step a rename."""
-    new, folder = Path(new), Path(folder)
-    if folder.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old" + PARTIAL_SUFFIX, dir=folder.parent))
-        os.replace(folder, old / "run")
-        os.replace(new, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, folder)
-    return folder
-
-
-def _clear_partials(out_dir, names):
-    """Remove the partial folders of these runs (left behind by a run that was killed)."""
-    for name in names:
-        for p in Path(out_dir).glob(f".{glob.escape(name)}.*{PARTIAL_SUFFIX}"):
-            shutil.rmtree(p, ignore_errors=True)
 
 
 def _fail_point(job, exc, seconds) -> dict:

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +9,7 @@ import pandas as pd
 
 from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
+from ecg_utils.files import folder_written_whole
 
 
 def run_params(run_dir) -> dict:
@@ -52,33 +50,17 @@ def flagged_table(beats: Beats, scores, threshold) -> pd.DataFrame:
     return table[scores > threshold].sort_values("score", ascending=False).reset_index(drop=True)
 
 
-def save_scores(out_dir, beats: Beats, scores, threshold, figures=None) -> Path:
+def save_scores(out_dir, beats: Beats, scores, threshold, figures=None, overwrite=False) -> Path:
     """Write ``scores.csv`` (every beat: record, sample, class, score, flagged) and the figures.
 
     Written into a temporary folder and moved into place, so a failure leaves no half-written output (and an
-    earlier output untouched: it is moved aside, not deleted, until the new one is in place).
+    earlier output untouched: it is moved aside, not deleted, until the new one is in place). ``out_dir`` must be
+    new, empty or an earlier output (else ``overwrite=True``: :func:`ecg_utils.files.check_output_folder`).
     """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    aside = None
-    try:
+    with folder_written_whole(out_dir, "scores", overwrite=overwrite, known=("scores.csv", "*.png")) as tmp:
         pd.DataFrame({"record": beats.record, "sample": beats.sample, "class": np.asarray(beats.class_names)[beats.y],
                       "score": scores, "anomaly": (np.asarray(scores) > threshold).astype(int)}).to_csv(
             tmp / "scores.csv", index=False)
         for name, fig in (figures or {}).items():
             fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
-        if out_dir.exists():
-            aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, aside / out_dir.name)
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
-            if aside is not None:
-                os.replace(aside / out_dir.name, out_dir)  # the earlier output back in place
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if aside is not None:
-            shutil.rmtree(aside, ignore_errors=True)
-    return out_dir / "scores.csv"
+    return Path(out_dir) / "scores.csv"

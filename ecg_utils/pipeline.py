@@ -11,13 +11,13 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ecg_utils.files import check_output_folder, clear_partials, partial_folder, write_marker
 from ecg_utils.presets import get_preset
 
 #: A small record set for ``quick`` runs: DS1 records for training, DS2 records (rich in S and V) to test.
@@ -153,16 +153,23 @@ def jsonable(obj):
     return obj
 
 
-def save_run(out_dir, params: dict, metrics: dict, timings: dict, detector=None, figures=None, split=None) -> Path:
+#: What a run folder holds (a folder holding only these, written before the marker file, may be replaced).
+RUN_FILES = ("metrics.json", "detector", "figures", "*.ipynb", "error.json")
+
+
+def save_run(out_dir, params: dict, metrics: dict, timings: dict, detector=None, figures=None, split=None,
+             overwrite=False) -> Path:
     """Write a run folder: ``metrics.json`` (params, metrics, timings, split, environment), the saved
     detector (``detector/``) and the figures (``figures/*.png``).
 
     Everything is written to a temporary sibling folder first and moved into place at the end, so an
-    error leaves the previous contents (or nothing), never a half-written run.
+    error leaves the previous contents (or nothing), never a half-written run. What else ``out_dir`` holds (the
+    executed notebook) is kept; ``out_dir`` must be new, empty or an earlier run folder (else ``overwrite=True``:
+    :func:`ecg_utils.files.check_output_folder`).
     """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    out_dir = check_output_folder(out_dir, "run folder", overwrite, known=RUN_FILES)
+    clear_partials(out_dir)
+    tmp = partial_folder(out_dir)
     try:
         if detector is not None:
             detector.save(tmp / "detector")
@@ -181,6 +188,7 @@ def save_run(out_dir, params: dict, metrics: dict, timings: dict, detector=None,
             elif target.exists():
                 target.unlink()
             item.replace(target)
+        write_marker(out_dir, "run")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / "metrics.json"

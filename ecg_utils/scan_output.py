@@ -14,7 +14,8 @@
 ``report.html`` and ``figures/*.png``
     The report a clinician reads (one self-contained page, the figures embedded).
 
-Everything goes to a temporary sibling folder that replaces ``out_dir`` once complete.
+Everything goes to a temporary sibling folder that replaces ``out_dir`` once complete, and only a folder that is
+new, empty or an earlier output of the program is replaced (:mod:`ecg_utils.files`).
 """
 from __future__ import annotations
 
@@ -22,59 +23,49 @@ import base64
 import datetime as dt
 import html
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ecg_utils import plots
-from ecg_utils.errors import DataError
+from ecg_utils.files import folder_written_whole
 from ecg_utils.pipeline import jsonable
 
 ANNOTATOR = "flag"
 STRIP_COUNT = 6
 
 
-def write_scan(result, out_dir, report=True) -> Path:
+#: What a scan's output folder holds (an earlier scan's folder, written before the marker file, may be replaced).
+KNOWN_FILES = ("beats.csv", "summary.json", "report.html", "figures", f"*.{ANNOTATOR}")
+
+
+def write_scan(result, out_dir, report=True, overwrite=False) -> Path:
     """Write a :class:`~ecg_utils.scan.Scan`'s outputs into ``out_dir`` (replaced whole); returns ``out_dir``.
+
+    ``out_dir`` is replaced only when it is new, empty or an earlier output of this program
+    (:func:`ecg_utils.files.check_output_folder`); a folder of other files needs ``overwrite=True``, and the folder
+    holding the scanned recording is never replaced.
 
     Raises
     ------
     DataError
-        When ``out_dir`` cannot be written (its parent is a file, no permission, disk full); nothing is left
-        behind.
+        When ``out_dir`` may not or cannot be written (a folder of the user's files, the recording's folder, its
+        parent is a file, no permission, disk full); nothing is left behind.
     """
-    out_dir = Path(out_dir)
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the outputs are the user's ordinary folder
-    except OSError as exc:
-        raise DataError(f"{out_dir}: cannot write the scan's outputs here ({exc.strerror or exc})") from None
-    try:
+    with folder_written_whole(out_dir, "scan outputs", overwrite=overwrite, inputs=_inputs(result),
+                              known=KNOWN_FILES) as tmp:
         result.beats.to_csv(tmp / "beats.csv", index=False, float_format="%.6g")
         write_annotations(result, tmp)
         (tmp / "summary.json").write_text(json.dumps(jsonable(result.summary()), indent=1))
         if report:
             write_report(result, tmp)
-        if out_dir.is_dir() and not out_dir.is_symlink():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, old / "x")
-            os.replace(tmp, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        elif out_dir.exists():
-            raise DataError(f"{out_dir}: exists and is not a folder; the scan writes a folder")
-        else:
-            os.replace(tmp, out_dir)
-    except OSError as exc:
-        raise DataError(f"{out_dir}: cannot write the scan's outputs ({exc.strerror or exc})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out_dir
+    return Path(out_dir)
+
+
+def _inputs(result) -> list:
+    """The files a scan read (its recording), which its outputs may never replace."""
+    path = getattr(result.recording, "path", None)
+    return [path] if path and Path(str(path)).exists() else []
 
 
 def write_annotations(result, folder) -> Path:

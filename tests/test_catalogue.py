@@ -321,7 +321,7 @@ def test_save_scores_failing_midway_keeps_the_earlier_output(tmp_path, monkeypat
     """A second output that fails while its figure is written, or as it is moved into place, leaves the first."""
     import os
 
-    from ecg_utils import inference
+    from ecg_utils import files, inference
 
     beats = Beats.from_arrays(_normals(5), np.zeros(5))
     first = inference.save_scores(tmp_path / "scores", beats, np.arange(5.0), 2.0)
@@ -339,8 +339,8 @@ def test_save_scores_failing_midway_keeps_the_earlier_output(tmp_path, monkeypat
                 raise OSError(28, "No space left on device")
 
     if fail_at == "final move":
-        monkeypatch.setattr(inference.os, "replace", replace)
-    with pytest.raises(OSError, match="No space left"):
+        monkeypatch.setattr(files.os, "replace", replace)
+    with pytest.raises(DataError, match="scores: cannot write the scores [(]No space left"):
         inference.save_scores(tmp_path / "scores", beats, np.arange(5.0) + 9, 2.0, figures={"histogram": Figure()})
     assert _tree(tmp_path) == before and first.read_text().count("\n") == 6
 

@@ -15,6 +15,7 @@ from conftest import write_toy_notebook
 from ecg_utils import cluster
 from ecg_utils.archive import scan_many
 from ecg_utils.experiment import collect, grid_points, run_name, run_sweep
+from ecg_utils.files import MARKER
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +57,7 @@ def _check_whole(out_dir, grid=GRID):
     """One run folder per point, each finished once, nothing partial left, the table one ok row per point."""
     runs = sorted(p.name for p in out_dir.iterdir() if p.is_dir())
     assert runs == sorted(run_name(point, 0) for point in grid_points(grid)), runs
-    assert not [p.name for p in out_dir.iterdir() if p.name.startswith(".")]
+    assert not [p.name for p in out_dir.iterdir() if p.name.startswith(".") and p.name != MARKER]
     table = pd.read_csv(out_dir / "results.csv")
     assert list(table.run) == runs and (table.status == "ok").all(), table.error.tolist()
     assert sorted(table.roc_auc) == pytest.approx(sorted(0.1 * p["x"] for p in grid_points(grid)))
@@ -186,7 +187,7 @@ def test_scan_many_on_the_cluster_matches_the_scan_here(mitdb_dir, local_address
     assert list(table.recording) == ["119", "nofs"] and list(table.status) == ["ok", "failed"]
     assert "nofs.csv" in table.error[1] and "sampling rate" in table.error[1] and len(lines) == 2
     assert pd.read_csv(tmp_path / "dask" / "summary.csv").recording.astype(str).tolist() == ["119", "nofs"]
-    assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == ["119", "summary.csv"]   # nothing for nofs
+    assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == [MARKER, "119", "summary.csv"]   # nothing for nofs
     here = scan_many([mitdb_dir / "119.hea"], tmp_path / "here", report=False, progress=None)
     for got in ("flagged", "beats", "beats_scored"):
         assert table[got][0] == here[got][0]

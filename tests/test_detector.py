@@ -8,6 +8,7 @@ import pytest
 from ecg_utils.dataset import Beats
 from ecg_utils.detector import MODEL_FILE, META_FILE, AutoencoderDetector, augment
 from ecg_utils.errors import DataError
+from ecg_utils.files import MARKER
 
 L = 96
 FAST = dict(channels=(4, 8), latent_dim=8, batch_size=128, learning_rate=3e-3)
@@ -116,7 +117,7 @@ def test_rr_features_second_input_and_save_load(data, tmp_path):
 
 def test_save_load_roundtrip(fitted, data, tmp_path):
     path = fitted.save(tmp_path / "det")
-    assert sorted(p.name for p in path.iterdir()) == sorted([MODEL_FILE, META_FILE])
+    assert sorted(p.name for p in path.iterdir()) == sorted([MODEL_FILE, META_FILE, MARKER])
     assert [p.name for p in tmp_path.iterdir()] == ["det"]      # no temporary folder left behind
     loaded = AutoencoderDetector.load(path)
     assert np.array_equal(loaded.decision_function(data["test"]), fitted.decision_function(data["test"]))

@@ -4,6 +4,7 @@ unreadable signal set aside, the outputs written whole, and one clear error for 
 Every input is written into tmp_path from ten minutes of the real record 119 (ventricular trigeminy: 140 V beats
 among 659) or 208 (366 V beats among 1,013); the shipped detector is loaded once for the module.
 """
+import dataclasses
 import datetime
 import json
 import shutil
@@ -17,6 +18,7 @@ from ecg_utils import pretrained
 from ecg_utils.cli import main
 from ecg_utils.data import read_record
 from ecg_utils.errors import DataError
+from ecg_utils.files import MARKER
 from ecg_utils.metrics import beat_detection, match_beats
 from ecg_utils.quality import PAD_S, unreadable_mask
 from ecg_utils.recording import Recording
@@ -253,7 +255,8 @@ def test_an_unreadable_stretch_off_the_window_grid_has_no_flagged_beat(rec119, d
 # --- 4. the outputs ------------------------------------------------------------------------------------------------
 
 def _listing(folder):
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    """What a folder holds, its marker file aside (:data:`ecg_utils.files.MARKER`)."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.name != MARKER)
 
 
 def test_write_scan_writes_table_annotations_summary_and_report(damaged, tmp_path):
@@ -312,6 +315,72 @@ def test_writing_again_replaces_the_folder_whole(scans, damaged, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     assert len(pd.read_csv(out / "beats.csv")) == len(scans["wfdb"].beats)
     assert json.loads((out / "summary.json").read_text())["recording"] == "w119"
+
+
+def _users_folder(folder):
+    """A folder of the user's own files (not written by the program)."""
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("my notes")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "data.csv").write_text("1,2,3")
+    return _tree(folder)
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() if p.is_file() else None for p in folder.rglob("*")}
+
+
+def test_a_folder_of_the_users_files_is_refused_and_left_as_it_was(scans, tmp_path):
+    out = tmp_path / "mine"
+    before = _users_folder(out)
+    with pytest.raises(DataError, match="mine: a folder of files this program did not write") as info:
+        write_scan(scans["wfdb"], out)
+    assert "--overwrite" in str(info.value) and "\n" not in str(info.value)
+    assert _tree(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_overwrite_replaces_a_folder_of_other_files_when_asked(scans, tmp_path):
+    out = tmp_path / "mine"
+    _users_folder(out)
+    write_scan(scans["wfdb"], out, report=False, overwrite=True)
+    assert _listing(out) == ["beats.csv", "summary.json", "w119.flag"] and (out / MARKER).is_file()
+
+
+def test_an_earlier_scan_written_before_the_marker_may_be_replaced(scans, tmp_path):
+    out = tmp_path / "old_scan"
+    write_scan(scans["wfdb"], out, report=False)
+    (out / MARKER).unlink()   # as a scan of an earlier version left it
+    write_scan(scans["npy"], out, report=False)
+    assert _listing(out) == ["beats.csv", "n119.flag", "summary.json"]
+
+
+def test_the_recordings_own_folder_is_never_replaced(files, scans, tmp_path):
+    folder = tmp_path / "recs"
+    shutil.copytree(files, folder)
+    result = dataclasses.replace(scans["wfdb"], recording=dataclasses.replace(scans["wfdb"].recording,
+                                                                             path=str(folder / "w119.hea")))
+    before = _tree(folder)
+    for target in (folder, tmp_path):   # the recording's folder, and a folder above it
+        with pytest.raises(DataError, match="holds the input w119.hea"):
+            write_scan(result, target, overwrite=True)
+    assert _tree(folder) == before
+
+
+def test_a_symbolic_link_to_a_folder_is_written_through(scans, tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    write_scan(scans["wfdb"], link, report=False)
+    assert link.is_symlink() and _listing(real) == ["beats.csv", "summary.json", "w119.flag"]
+
+
+def test_a_partial_folder_left_by_a_killed_run_is_removed_by_the_next(scans, tmp_path):
+    leftover = tmp_path / ".out.k1ll3d.partial"
+    leftover.mkdir()
+    (leftover / "beats.csv").write_text("half")
+    write_scan(scans["wfdb"], tmp_path / "out", report=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_writing_under_a_file_fails_and_leaves_nothing(scans, tmp_path):
@@ -374,15 +443,57 @@ def test_cli_scans_two_recordings_into_one_subfolder_each(files, scans, tmp_path
     assert main(["scan", str(files / "w119.hea"), str(files / "n119.npy"), "--fs", "360", "--out", str(out),
                  "--no-report"]) == 0
     assert capsys.readouterr().err == ""
-    assert sorted(p.name for p in out.iterdir()) == ["n119", "summary.csv", "w119"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "n119", "summary.csv", "w119"]
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.recording) == ["w119", "n119"] and list(summary.status) == ["ok", "ok"]
     for name, fmt in (("w119", "wfdb"), ("n119", "npy")):
-        assert sorted(p.name for p in (out / name).iterdir()) == sorted(["beats.csv", f"{name}.flag", "summary.json"])
+        assert sorted(p.name for p in (out / name).iterdir()) == sorted(["beats.csv", f"{name}.flag", "summary.json",
+                                                                         MARKER])
         table = pd.read_csv(out / name / "beats.csv")
         np.testing.assert_array_equal(table["sample"], scans[fmt].beats["sample"])
         np.testing.assert_array_equal(table.flagged, scans[fmt].beats.flagged)
         assert summary.set_index("recording").loc[name, "flagged"] == table.flagged.sum()
+
+
+@pytest.mark.parametrize("where", ["a folder of notes", "the default ./scan", "the input folder", ".", ""])
+def test_cli_never_deletes_the_users_files(files, tmp_path, capsys, monkeypatch, where):
+    """Issue 22's data loss: --out at a folder of the user's own files exits 2, naming it, before any work; the
+    input folder is refused even with --overwrite; nothing is left behind (no hidden folder either)."""
+    recs = tmp_path / "recs"
+    shutil.copytree(files, recs)
+    monkeypatch.chdir(recs if where in (".", "") else tmp_path)
+    if where == "a folder of notes":
+        out, extra = "notes", []
+        _users_folder(tmp_path / "notes")
+    elif where == "the default ./scan":
+        out, extra = None, []
+        _users_folder(tmp_path / "scan")
+    elif where == "the input folder":
+        out, extra = str(recs), ["--overwrite"]
+    else:
+        out, extra = where, []
+    before = {p: _tree(p) for p in (tmp_path, recs)}
+    args = ["scan", str(recs / "w119.hea"), *extra] + ([] if out is None else ["--out", out])
+    assert main(args) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert {p: _tree(p) for p in (tmp_path, recs)} == before
+
+
+def test_cli_overwrite_replaces_a_folder_of_notes(files, tmp_path, capsys):
+    _users_folder(tmp_path / "notes")
+    assert main(["scan", str(files / "w119.hea"), "--out", str(tmp_path / "notes"), "--no-report",
+                 "--overwrite"]) == 0
+    assert _listing(tmp_path / "notes") == ["beats.csv", "summary.json", "w119.flag"]
+
+
+def test_cli_score_refuses_a_device_as_its_output(tmp_path, capsys):
+    import os
+
+    assert os.path.exists("/dev/full")
+    assert main(["score", str(tmp_path / "det"), str(tmp_path / "x.csv"), "--out", "/dev/full"]) == 2
+    assert "/dev/full: is not a regular file" in capsys.readouterr().err
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
 
 
 def test_cli_two_recordings_with_the_same_name_are_not_lost(files, tmp_path, capsys):
