@@ -35,9 +35,9 @@ if [ "$profile" = test ]; then
 fi
 
 echo "== finding the data"
-if ! python -c "from ecg_utils.data import find_data_dir; print('   MIT-BIH records in', find_data_dir())" 2>/dev/null; then
+if ! python -c "from ecg_utils.io.records import find_data_dir; print('   MIT-BIH records in', find_data_dir())" 2>/dev/null; then
   echo "   no records found: downloading the MIT-BIH Arrhythmia Database from PhysioNet"
   python -m ecg_utils download
 fi
 
-exec python -m ecg_utils.report --profile "$profile"
+exec python -m ecg_utils.experiments.report --profile "$profile"

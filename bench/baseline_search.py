@@ -21,16 +21,16 @@ import time
 
 import pandas as pd
 
-from bench.run import environment, training_parser, write_results
+from bench.common import environment, training_parser, write_results
 
 GRID = {"channels": [(8, 16), (32, 64, 128)], "kernel_size": [5, 7], "pooling": ["stride", "max"]}
 FIXED = {"latent_dim": 32}
 
 
 def run(data_dir, seeds, epochs, max_train_beats) -> list:
-    from ecg_utils.detector import AutoencoderDetector
+    from ecg_utils.detect.autoencoder import AutoencoderDetector
+    from ecg_utils.experiments.pipeline import configure, load_data
     from ecg_utils.metrics import evaluate
-    from ecg_utils.pipeline import configure, load_data
 
     rows = []
     points = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
@@ -78,7 +78,7 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
-    from ecg_utils.data import find_data_dir
+    from ecg_utils.io.records import find_data_dir
 
     argv = sys.argv[1:] if argv is None else argv
     p = training_parser("python -m bench.baseline_search", __doc__, seeds=2, epochs=6)

@@ -6,8 +6,8 @@
 Two choices are compared. How many of the training side's records are held out of training to learn the threshold
 and each evidence's reference (``--validation-records``, default 4, 6, 8 and 10 of the development split's 16): the
 recommended preset is trained once per draw and number (6 epochs). Then, on that one detector, each calibration of
-:class:`ecg_utils.fusion.Fusion` is learned on the same validation normals from the same raw evidence
-(:meth:`~ecg_utils.detector.AutoencoderDetector.raw_evidence`) and scores the same test records, so rows of one
+:class:`ecg_utils.detect.fusion.Fusion` is learned on the same validation normals from the same raw evidence
+(:meth:`~ecg_utils.detect.autoencoder.AutoencoderDetector.raw_evidence`) and scores the same test records, so rows of one
 detector differ by the calibration alone: none; the reconstruction error scaled by its recording's median
 (``normalize="recording"``); the reconstruction error and the template deviation both scaled so. Scaling is
 label-free: all of a recording's beats set its scale.
@@ -30,7 +30,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from bench.run import environment, training_parser, write_results
+from bench.common import environment, training_parser, write_results
 
 #: The calibrations compared: which evidences are scaled by their recording's median.
 CALIBRATIONS = {
@@ -59,10 +59,10 @@ def _measures(y, score, record, threshold, validation_scores) -> dict:
 
 
 def run(data_dir, split_name, seeds, epochs, n_validation, preset="recommended") -> list:
-    from ecg_utils.detector import AutoencoderDetector
-    from ecg_utils.fusion import Fusion
-    from ecg_utils.presets import get_preset
-    from ecg_utils.splits import load_split
+    from ecg_utils.detect.autoencoder import AutoencoderDetector
+    from ecg_utils.detect.fusion import Fusion
+    from ecg_utils.detect.presets import get_preset
+    from ecg_utils.signal.build import load_split
 
     p = get_preset(preset)
     rows = []
@@ -120,7 +120,7 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
-    from ecg_utils.data import find_data_dir
+    from ecg_utils.io.records import find_data_dir
 
     argv = sys.argv[1:] if argv is None else argv
     p = training_parser("python -m bench.calibration", __doc__, seeds=5, epochs=6)

@@ -7,7 +7,7 @@
    the same grid run today's way (``run_sweep``, no scheduler: one run after another), then through a Dask
    ``LocalCluster`` of 1 and of 2 process workers (``run_sweep(scheduler=address)``), each into a fresh folder
    (the beat cache is built before, so no configuration pays for it).
-2. **A scan** of every shared record (``ecg_utils.archive.scan_many``, tables and annotations, no HTML report):
+2. **A scan** of every shared record (``ecg_utils.scan.archive.scan_many``, tables and annotations, no HTML report):
    in one fresh process without Dask (``ecg-detector scan DIR --no-report``), then on 1 and 2 Dask workers.
 3. **The engine's own cost**: starting a LocalCluster of 1 and 2 workers, and the round trip of an empty task
    (submit -> result, one at a time) on a started worker.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.run import DEFAULT_OUT, ROOT, environment, write_results
+from bench.common import DEFAULT_OUT, ROOT, environment, write_results
 
 SWEEP_RECORDS = ["101", "119", "208", "105", "233"]   # DS1: 101, 119, 208; DS2: 105, 233 (as the notebook tests)
 
@@ -68,8 +68,8 @@ def sweep(data_dir, grid, seeds, epochs, max_train_beats, workdir) -> dict:
     from distributed import Client
 
     from ecg_utils.cluster import local_cluster
-    from ecg_utils.experiment import run_sweep
-    from ecg_utils.pipeline import BASELINE_NOTEBOOK, configure, load_data
+    from ecg_utils.experiments.pipeline import BASELINE_NOTEBOOK, configure, load_data
+    from ecg_utils.experiments.sweep import run_sweep
 
     base = {"preset": "recommended", "records": SWEEP_RECORDS, "epochs": epochs, "max_train_beats": max_train_beats,
             "data_dir": str(data_dir)}
@@ -113,8 +113,8 @@ def scan_archive(data_dir, records, workdir) -> dict:
     """Wall time of scanning ``records`` in one fresh process without Dask, then on 1 and 2 Dask workers."""
     from distributed import Client
 
-    from ecg_utils.archive import scan_many
     from ecg_utils.cluster import local_cluster
+    from ecg_utils.scan.archive import scan_many
 
     sources = [str(Path(data_dir) / f"{r}.hea") for r in records]
     out = {"records": len(records), "runs": {}}
@@ -200,7 +200,7 @@ def markdown(r) -> str:
 
 
 def main(argv=None) -> int:
-    from ecg_utils.data import find_data_dir
+    from ecg_utils.io.records import find_data_dir
 
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__,

@@ -1,6 +1,6 @@
 """Design choices on the development split: the recommended preset against one change to it, paired by record draw.
 
-    python -m bench.development --compare 'evidence=["rhythm"]'  # what the template-deviation evidence brings
+    python -m bench.development --compare 'evidence=["prematurity"]'  # what the template-deviation evidence brings
     python -m bench.development --compare normalize=none       # without scaling the reconstruction error per recording
 
 DS1 records only (``split="development"``): each seed draws its own 6 test records, half of the other 16 for
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from bench.run import environment, training_parser, write_results
+from bench.common import environment, training_parser, write_results
 
 
 def _value(text):
@@ -34,10 +34,10 @@ def _value(text):
 
 
 def run(data_dir, change: dict, seeds, epochs, preset="recommended") -> list:
-    from ecg_utils.detector import AutoencoderDetector
+    from ecg_utils.detect.autoencoder import AutoencoderDetector
+    from ecg_utils.detect.presets import get_preset
     from ecg_utils.metrics import evaluate, per_record
-    from ecg_utils.presets import get_preset
-    from ecg_utils.splits import load_split
+    from ecg_utils.signal.build import load_split
 
     p = get_preset(preset)
     rows = []
@@ -83,7 +83,7 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
-    from ecg_utils.data import find_data_dir
+    from ecg_utils.io.records import find_data_dir
 
     argv = sys.argv[1:] if argv is None else argv
     p = training_parser("python -m bench.development", __doc__, seeds=5, epochs=6)

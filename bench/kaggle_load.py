@@ -33,7 +33,7 @@ GENERATE_ROWS = 10_000
 CHILD = """
 import resource, sys, time
 from ecg_utils.errors import DataError
-from ecg_utils.kaggle import load_kaggle_csv
+from ecg_utils.io.kaggle import load_kaggle_csv
 t0 = time.perf_counter()
 try:
     n, error = len(load_kaggle_csv(sys.argv[1])), ""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.run import DEFAULT_OUT, environment, write_results
+from bench.common import DEFAULT_OUT, environment, write_results
 
 VENTRICULAR = ("V", "E")
 VF_EPISODES = ("(VF",)  # "(VFL" (flutter) and "(VF" (fibrillation)
@@ -34,9 +34,11 @@ VF_EPISODES = ("(VF",)  # "(VFL" (flutter) and "(VF" (fibrillation)
 
 def score_record(job) -> dict:
     """Detect one record's peaks with one method; EC57 counts, V beats found, offset, seconds."""
-    from ecg_utils.data import AAMI_CLASSES, read_record
-    from ecg_utils.metrics import beat_detection, match_beats
-    from ecg_utils.peaks import find_peaks
+    from ecg_utils.io.databases.mitdb import AAMI_CLASSES
+    from ecg_utils.io.records import read_record
+    from ecg_utils.metrics import beat_detection
+    from ecg_utils.signal.matching import match_beats
+    from ecg_utils.signal.peaks import find_peaks
 
     rec = read_record(job["data_dir"], job["record"], lead="MLII", fallback=True)
     is_beat = np.isin(rec.ann_symbol, list(AAMI_CLASSES))
@@ -58,9 +60,9 @@ def score_record(job) -> dict:
 
 def trap(job) -> dict:
     """A record with 20 flat minutes (or 10 minutes of white noise) written into a copy of its signal."""
-    from ecg_utils.data import read_record
-    from ecg_utils.peaks import find_peaks
-    from ecg_utils.quality import unreadable_mask, unreadable_stretches
+    from ecg_utils.io.records import read_record
+    from ecg_utils.signal.peaks import find_peaks
+    from ecg_utils.signal.quality import unreadable_mask, unreadable_stretches
 
     rec = read_record(job["data_dir"], job["record"], lead="MLII", fallback=True)
     x, fs = rec.signal.copy(), rec.fs
@@ -93,7 +95,7 @@ def _gross(rows) -> dict:
 
 
 def run(data_dir, records, methods, workers=2) -> dict:
-    from ecg_utils.splits import DS1, DS2
+    from ecg_utils.io.databases.mitdb import DS1, DS2
 
     jobs = [{"data_dir": str(data_dir), "record": r, "method": m} for m in methods for r in records]
     traps = [{"data_dir": str(data_dir), "record": records[0], "method": m, "trap": t}
@@ -148,7 +150,7 @@ def markdown(result) -> str:
         lines.append(f"- {m}: {worst}")
     lines += ["", "Known traps (record " + result["traps"][0]["record"] + " with a stretch written into a copy). The "
               "detectors find false beats in noise; the scan first marks unreadable signal "
-              "(`ecg_utils.quality`) and scores no beat there: the last two columns.", "",
+              "(`ecg_utils.signal.quality`) and scores no beat there: the last two columns.", "",
               "| method | trap | seconds | beats found inside the stretch | share of the stretch marked unreadable | "
               "beats left in readable signal |", "|---|---|---|---|---|---|"]
     for t in result["traps"]:
@@ -159,8 +161,8 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
-    from ecg_utils.data import find_data_dir, mitdb_records
-    from ecg_utils.peaks import METHODS
+    from ecg_utils.io.records import find_data_dir, mitdb_records
+    from ecg_utils.signal.peaks import METHODS
 
     p = argparse.ArgumentParser(prog="python -m bench.peaks", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,6 +1,7 @@
 """Every record tested once by a model that never saw its patient: per-record robustness.
 
     python -m bench.records                  # 3 seeds x 2 directions, 6-epoch cap (about 3 min on 2 cores)
+    python -m bench.records --database svdb  # the same protocol on the SVDB records (its even / odd sides)
 
 Protocol: the recommended preset is trained on the normal beats of DS1 and tests DS2 (de Chazal), then trained on
 the normal beats of DS2 and tests DS1 (the sides swapped); in each direction the threshold comes from the normal
@@ -15,7 +16,7 @@ DS1 is where designs are chosen: the DS2 -> DS1 direction evaluates, it chose no
 ``--normalize none`` runs the detector without its per-recording calibration (the reconstruction error taken as it
 is, not relative to its recording's median) and writes ``records-normalize-none.*``. Also reported: the normal
 false-positive rate asked for against the one achieved on unseen patients, and the irregular-rhythm stretches
-(:mod:`ecg_utils.rhythm`) against the ``(AFIB``/``(AFL`` rhythm annotations.
+(:mod:`ecg_utils.signal.rhythm`) against the ``(AFIB``/``(AFL`` rhythm annotations.
 """
 from __future__ import annotations
 
@@ -28,26 +29,32 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.run import environment, training_parser, write_results
+from bench.common import environment, training_parser, write_results
 
-DIRECTIONS = {False: "DS1 -> DS2", True: "DS2 -> DS1"}
+
+def directions(database="mitdb") -> dict:
+    """``reverse`` -> the direction's name (``"DS1 -> DS2"``), from the database's two protocol sides."""
+    from ecg_utils.io.databases import get_database
+
+    a, b = get_database(database).sides
+    return {False: f"{a} -> {b}", True: f"{b} -> {a}"}
 #: The targets of issue 11, drawn on the figure and checked in the table.
 TARGET_AUC, TARGET_FPR = 0.90, 0.10
 
 
-def run(data_dir, seeds, epochs, preset="recommended", normalize=None) -> dict:
-    from ecg_utils.detector import AutoencoderDetector
+def run(data_dir, seeds, epochs, preset="recommended", normalize=None, database="mitdb") -> dict:
+    from ecg_utils.detect.autoencoder import AutoencoderDetector
+    from ecg_utils.detect.presets import get_preset
     from ecg_utils.metrics import ec57_ectopic, evaluate, per_record
-    from ecg_utils.presets import get_preset
-    from ecg_utils.splits import load_split
+    from ecg_utils.signal.build import load_split
 
     p = get_preset(preset)
     runs, rhythm = [], {}
     for seed in range(seeds):
         ys, scores, shapes, rhythms = [], [], [], []
-        for reverse, name in DIRECTIONS.items():
+        for reverse, name in directions(database).items():
             split = load_split("interpatient", data_dir=data_dir, seed=seed, split_options={"reverse": reverse},
-                               verbose=False, **p["data"])
+                               verbose=False, database=database, **p["data"])
             det = AutoencoderDetector(**{**p["detector"], "seed": seed, "epochs": epochs,
                                          **({"normalize": None if normalize == "none" else normalize}
                                             if normalize else {})})
@@ -60,7 +67,7 @@ def run(data_dir, seeds, epochs, preset="recommended", normalize=None) -> dict:
             runs.append({"seed": seed, "direction": name, "validation_records": split.info["validation_records"],
                          "threshold": det.threshold_, "roc_auc": m["roc_auc"], "normal_fpr": m["normal_fpr"],
                          "roc_auc_per_class": m["roc_auc_per_class"],
-                         "ec57": ec57_ectopic(split.test.y, parts["shape"], parts["rhythm"], det.threshold_),
+                         "ec57": ec57_ectopic(split.test.y, parts["shape"], parts["timing"], det.threshold_),
                          "records": table.to_dict("records")})
             runs[-1]["calibration"] = calibration(det.validation_scores_, s, split.test.y, split.test.record)
             if seed == 0:  # no model in the rhythm finding: the same for every seed
@@ -69,14 +76,14 @@ def run(data_dir, seeds, epochs, preset="recommended", normalize=None) -> dict:
             scores.append(s)
             # each direction's parts over its own threshold: the pooled figures use the shares of the threshold
             shapes.append(parts["shape"] / det.threshold_)
-            rhythms.append(parts["rhythm"] / det.threshold_)
+            rhythms.append(parts["timing"] / det.threshold_)
             print(f"seed {seed} {name}: ROC AUC {m['roc_auc']:.4f}, normal FPR {m['normal_fpr']:.3f} "
                   f"(validation records {' '.join(split.info['validation_records'])})", flush=True)
         gross = evaluate(np.concatenate(ys), np.concatenate(scores), np.inf)
         runs.append({"seed": seed, "direction": "every record", "roc_auc": gross["roc_auc"],
                      "roc_auc_per_class": gross["roc_auc_per_class"],
                      "ec57": ec57_ectopic(np.concatenate(ys), np.concatenate(shapes), np.concatenate(rhythms), 1.0)})
-    return {"preset": preset, "normalize": normalize, "runs": runs, "rhythm": rhythm}
+    return {"preset": preset, "normalize": normalize, "database": database, "runs": runs, "rhythm": rhythm}
 
 
 #: Nominal normal false-positive rates for the calibration table: the threshold is the validation normals'
@@ -101,9 +108,9 @@ def calibration(validation_scores, scores, y, records) -> list:
 def rhythm_findings(beats, data_dir) -> dict:
     """Irregular-rhythm stretches found in ``beats`` (no labels, no model) against the ``(AFIB``/``(AFL`` episodes of
     the records' rhythm annotations: per record and gross (:func:`ecg_utils.metrics.episode_detection`)."""
-    from ecg_utils.data import read_record
+    from ecg_utils.io.records import read_record
     from ecg_utils.metrics import episode_detection
-    from ecg_utils.rhythm import irregular_stretches
+    from ecg_utils.signal.rhythm import irregular_stretches
 
     detected, reference, long_reference, per = {}, {}, {}, []
     for record in beats.records():
@@ -155,7 +162,7 @@ def markdown(result) -> str:
              + f", {result['config']['seeds']} seeds, epochs capped at {result['config']['epochs']}.",
              "", "| direction | ROC AUC (mean ± std over seeds) | AUC S | AUC V | AUC F | normal FPR at the threshold, per seed |",
              "|---|---|---|---|---|---|"]
-    for name in list(DIRECTIONS.values()) + ["every record"]:
+    for name in list(directions(result.get("database", "mitdb")).values()) + ["every record"]:
         r = runs[runs.direction == name]
         per_class = [np.array([x[c] for x in r.roc_auc_per_class if x[c] is not None], dtype=float) for c in "SVF"]
         fpr = ", ".join(_f(v) for v in r.normal_fpr) if "normal_fpr" in r and r.normal_fpr.notna().any() else "-"
@@ -165,7 +172,7 @@ def markdown(result) -> str:
               "flagged with an unusual shape counts as VEB, one flagged only as premature as SVEB; fusion beats called "
               "VEB are not false positives, Q beats are left out), gross over the direction's records, mean ± std over "
               "seeds:", "", "| direction | VEB Se | VEB +P | SVEB Se | SVEB +P |", "|---|---|---|---|---|"]
-    for name in list(DIRECTIONS.values()) + ["every record"]:
+    for name in list(directions(result.get("database", "mitdb")).values()) + ["every record"]:
         e = [r["ec57"] for r in result["runs"] if r["direction"] == name]
         cells = [np.array([x[k][f] for x in e if x[k][f] is not None], dtype=float)
                  for k in ("VEB", "SVEB") for f in ("se", "ppv")]
@@ -176,7 +183,7 @@ def markdown(result) -> str:
               "quantile of the validation normals' scores, `threshold_rule=\"fpr\"`) beside the rate achieved on the "
               "unseen patients, gross and per record (median and worst record), mean over seeds [range over seeds]:",
               "", "| direction | asked | achieved, gross | per record, median | per record, worst |", "|---|---|---|---|---|"]
-    for name in DIRECTIONS.values():
+    for name in directions(result.get("database", "mitdb")).values():
         cal = [r["calibration"] for r in result["runs"] if r["direction"] == name and "calibration" in r]
         for i, rate in enumerate(NOMINAL_FPR):
             got = {k: np.array([c[i][k] for c in cal]) for k in ("achieved", "record_median", "record_max")}
@@ -184,7 +191,7 @@ def markdown(result) -> str:
                 f"{100 * v.mean():.1f}% [{100 * v.min():.1f}-{100 * v.max():.1f}]" for v in got.values()) + " |")
     rhythm = result.get("rhythm") or {}
     if rhythm:
-        lines += ["", "Irregular rhythm found without labels (`ecg_utils.rhythm.irregular_stretches`: stretches of at least "
+        lines += ["", "Irregular rhythm found without labels (`ecg_utils.signal.rhythm.irregular_stretches`: stretches of at least "
                   f"{MIN_EPISODE_S:.0f} s) against the `{'`/`'.join(IRREGULAR_RHYTHMS)}` episodes of the rhythm "
                   "annotations; the same for every seed (no model involved). Duration figures over all annotated time; "
                   f"episode figures over episodes of at least {MIN_EPISODE_S:.0f} s, one counted found when the stretches "
@@ -220,26 +227,30 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
-    from ecg_utils import plots
-    from ecg_utils.data import find_data_dir
+    from ecg_utils.experiments import figures
+    from ecg_utils.io.records import find_data_dir
 
     argv = sys.argv[1:] if argv is None else argv
     p = training_parser("python -m bench.records", __doc__, seeds=3)
     p.add_argument("--preset", default="recommended")
     p.add_argument("--normalize", choices=["none", "recording"],
                    help="override the preset's calibration (written as records-normalize-<value>.*)")
+    p.add_argument("--database", default="mitdb", choices=["mitdb", "svdb"],
+                   help="whose records (written as records-<database>.* for another than mitdb)")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     result = {"command": "python -m bench.records" + "".join(" " + shlex.quote(a) for a in argv),
               "date": datetime.datetime.now().isoformat(timespec="seconds"), "environment": environment(),
               "config": {"seeds": args.seeds, "epochs": args.epochs},
-              **run(find_data_dir(args.data_dir), args.seeds, args.epochs, args.preset, args.normalize)}
+              **run(find_data_dir(args.data_dir, kind=args.database), args.seeds, args.epochs, args.preset,
+                    args.normalize, args.database)}
     result["wall_seconds"] = time.perf_counter() - t0
     out = Path(args.out)
     table = per_record_table(result)
-    fig = plots.plot_per_record(table, target_auc=TARGET_AUC, target_fpr=TARGET_FPR,
+    fig = figures.plot_per_record(table, target_auc=TARGET_AUC, target_fpr=TARGET_FPR,
                                 title="One point per record (tested by a model that never saw that patient)")
-    name = "records" + (f"-normalize-{args.normalize}" if args.normalize else "")
+    name = ("records" + (f"-{args.database}" if args.database != "mitdb" else "")
+            + (f"-normalize-{args.normalize}" if args.normalize else ""))
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f"{name}.png.tmp.png"
     fig.savefig(tmp, dpi=110)

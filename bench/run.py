@@ -4,7 +4,7 @@
     python -m bench --quick          # 8 records, 2 epochs, 1 seed: checks that everything runs (CI)
 
 Protocol. For each split (``interpatient``: de Chazal DS1 -> DS2; ``random``: beats mixed across
-patients) and each detector (the autoencoder of every preset in :data:`ecg_utils.presets.PRESETS`, PCA,
+patients) and each detector (the autoencoder of every preset in :data:`ecg_utils.detect.presets.PRESETS`, PCA,
 isolation forest, one-class SVM, the RR rule), the detector is fitted on the split's normal training
 beats, its threshold is set on the normal validation beats, and the test set is scored. No test label
 takes part in any choice (threshold, epoch, configuration): early stopping and thresholds use the
@@ -30,24 +30,22 @@ import datetime
 import json
 import math
 import os
-import platform
 import resource
 import shlex
 import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from ecg_utils.pipeline import cpu_model, json_default
+from bench.common import DEFAULT_EPOCHS, DEFAULT_OUT, ROOT, write_atomic
+from ecg_utils.io.environment import environment
+from ecg_utils.io.jsonable import json_default
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "bench" / "results"
 SPLITS = ("interpatient", "random")
-#: Peers on the baseline's beats, then the fused peers (:mod:`ecg_utils.fusion`) on the recommended preset's beats:
+#: Peers on the baseline's beats, then the fused peers (:mod:`ecg_utils.detect.fusion`) on the recommended preset's beats:
 #: a shape evidence against the patient's template plus the same rhythm evidence as the recommended autoencoder.
 PEERS = ("pca", "iforest", "ocsvm", "rr_rule", "template+rhythm", "pca+rhythm", "iforest+rhythm", "ocsvm+rhythm")
 PEER_NAMES = {"pca": "PCA (20 comp.)", "iforest": "Isolation forest", "ocsvm": "One-class SVM",
@@ -68,19 +66,12 @@ QUICK_RECORDS = ["101", "106", "119", "208", "105", "200", "233", "213"]
 QUICK_EPOCHS = 2
 SCORE_BEATS = 100_000
 LATENCY_CALLS = 200
-#: Default ``--epochs``: a cap on every autoencoder's epochs (early stopping on the validation normals
-#: still applies within it), so that the full run fits in 30 minutes on two shared CPU cores. There, an
-#: epoch takes ~15 s (inter-patient, 38k beats) to ~20 s (random, 58k beats) for ``baseline`` and ~7 to
-#: ~11 s for ``recommended``, and the full run trains each preset 3 seeds x 2 splits: ~2.6 min of run time
-#: per epoch of cap, plus ~8 min for the rest. The report says for how many runs the cap binds (the best
-#: validation loss is the last epoch's). 0 = each preset's own number of epochs.
-DEFAULT_EPOCHS = 6
 
 
 # -- what runs -------------------------------------------------------------------------------------
 def preset_names() -> list:
     """``baseline`` first, then every other preset defined."""
-    from ecg_utils.presets import PRESETS
+    from ecg_utils.detect.presets import PRESETS
 
     return ["baseline"] + [name for name in PRESETS if name != "baseline"]
 
@@ -103,42 +94,6 @@ def _label(detector) -> str:
     return f"AE ({_preset_of(detector)})" if detector.startswith(AE_PREFIX) else PEER_NAMES[detector]
 
 
-# -- environment -----------------------------------------------------------------------------------
-def _ram_gib():
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                return round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        return None
-
-
-def _version(*dists):
-    for dist in dists:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
-
-
-def environment() -> dict:
-    """Hardware, OS and library versions."""
-    return {
-        "cpu": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "ram_gib": _ram_gib(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "libraries": {name: _version(*dists) for name, dists in {
-            "numpy": ["numpy"], "scipy": ["scipy"], "pandas": ["pandas"], "scikit-learn": ["scikit-learn"],
-            "keras": ["keras"], "tensorflow": ["tensorflow", "tensorflow-cpu"], "ecg-detector": ["ecg-detector"],
-        }.items()},
-        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
-
-
 # -- the parent: data, jobs, aggregation -----------------------------------------------------------
 def _build_options(data):
     return {k: v for k, v in data.items()
@@ -147,7 +102,8 @@ def _build_options(data):
 
 def time_beat_building(data, records, data_dir) -> dict:
     """Build the beats of one preset's representation from the records, cache disabled, and time it."""
-    from ecg_utils.beats import TEMPLATE_REGULAR, add_templates, build_mitdb_beats
+    from ecg_utils.signal.build import build_mitdb_beats
+    from ecg_utils.signal.templates import TEMPLATE_REGULAR, add_templates
 
     t0 = time.perf_counter()
     beats = build_mitdb_beats(data_dir, records=records, representation=data.get("representation", "kaggle"),
@@ -177,7 +133,7 @@ def _data_label(data) -> str:
 
 
 def _load_split(split, data, records, data_dir, quick):
-    from ecg_utils.splits import load_split
+    from ecg_utils.signal.build import load_split
 
     data = dict(data)
     split_options = dict(data.pop("split_options", None) or {})
@@ -197,34 +153,6 @@ def _save_split(split, folder) -> dict:
 
 def _dumps(obj) -> str:
     return json.dumps(obj, indent=1, default=json_default, allow_nan=True)
-
-
-def write_atomic(path, text) -> Path:
-    """Write ``text`` whole or not at all (:func:`ecg_utils.files.written_whole`): a reader never sees half a file."""
-    from ecg_utils.files import written_whole
-
-    with written_whole(path) as tmp:
-        tmp.write_text(text)
-    return Path(path)
-
-
-def training_parser(prog, doc, seeds, epochs=DEFAULT_EPOCHS) -> argparse.ArgumentParser:
-    """The options every training benchmark shares: ``--seeds``, ``--epochs``, ``--data-dir``, ``--out``."""
-    p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, default=seeds)
-    p.add_argument("--epochs", type=int, default=epochs, help=f"cap on epochs (default {epochs})")
-    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
-    p.add_argument("--out", default=str(DEFAULT_OUT))
-    return p
-
-
-def write_results(out, name, result, text) -> None:
-    """Write ``<name>.json`` (every number) and ``<name>.md`` (``text``) into ``out``, each whole or not at all,
-    and print the markdown."""
-    out = Path(out)
-    write_atomic(out / f"{name}.json", json.dumps(result, indent=1, default=json_default))
-    write_atomic(out / f"{name}.md", text)
-    print(text)
 
 
 def run_job(job, workdir) -> dict:
@@ -285,22 +213,15 @@ def _peak_rss_mib() -> float:
 
 
 def _make_detector(detector, params):
-    if detector.startswith(AE_PREFIX):
-        from ecg_utils.detector import AutoencoderDetector
+    """The job's detector, from the one factory (an ``ae-<preset>`` job carries its preset's parameters)."""
+    from ecg_utils.detect.factory import AUTOENCODER, make_detector
 
-        return AutoencoderDetector(**params)
-    if "+" in detector:
-        from ecg_utils.fusion import make_fused
-
-        return make_fused(detector, **params)
-    from ecg_utils.baselines import make_detector
-
-    return make_detector(detector, **params)
+    return make_detector(AUTOENCODER if detector.startswith(AE_PREFIX) else detector, **params)
 
 
 def worker(job_path) -> None:
     """Run one job written by :func:`run_job`: fit, threshold, score, time; write the result JSON."""
-    from ecg_utils.dataset import Beats
+    from ecg_utils.io.dataset import Beats
     from ecg_utils.metrics import evaluate
 
     job = json.loads(Path(job_path).read_text())
@@ -368,7 +289,7 @@ def worker(job_path) -> None:
     if epochs is not None:
         speed["epochs"] = int(epochs)
         speed["epoch_seconds_median"] = float(np.median(epoch_s)) if epoch_s else None
-    result = {"detector": job["detector"], "split": job["split"], "seed": job["seed"], "params": det.get_params(),
+    result = {"detector": job["detector"], "split": job["split"], "seed": job["seed"], "params": det.describe(),
               "threshold": float(det.threshold_), "n_train": len(train), "n_validation": len(validation),
               "n_test": len(test), "metrics": metrics, "speed": speed}
     if getattr(det, "history_", None):
@@ -545,9 +466,9 @@ def _records(args, data_dir):
         return args.records
     if not args.quick:
         return None
-    from ecg_utils.data import find_data_dir, mitdb_records
+    from ecg_utils.io.records import find_data_dir, records_in
 
-    present = set(mitdb_records(find_data_dir(data_dir, kind="mitdb")))
+    present = set(records_in(find_data_dir(data_dir, kind="mitdb")))
     return [r for r in QUICK_RECORDS if r in present]
 
 
@@ -556,7 +477,7 @@ def main(argv=None) -> int:
     if args.worker:
         worker(args.worker)
         return 0
-    from ecg_utils.presets import get_preset
+    from ecg_utils.detect.presets import get_preset
 
     t_start = time.perf_counter()
     command = "python -m bench" + "".join(" " + shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
@@ -611,7 +532,7 @@ def main(argv=None) -> int:
                 split_data[name] = tmp / split / name
                 entry.setdefault("data", {})[name] = _save_split(sp, split_data[name])
                 if name == PEER_PRESET or "summary" not in entry:
-                    entry["summary"] = sp.summary()
+                    entry["summary"] = sp.describe()
             result["splits"][split] = entry
             for det in args.detectors:
                 runs = []

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.run import ROOT, environment, training_parser, write_atomic, write_results
-from ecg_utils.pipeline import json_default
+from bench.common import ROOT, environment, training_parser, write_atomic, write_results
+from ecg_utils.io.jsonable import json_default
 
 HOURS = 24
 
@@ -40,10 +40,10 @@ HOURS = 24
 # -- 1 and 2: quality on detected beats ------------------------------------------------------------
 def scan_split(detector, data_dir, records) -> dict:
     """Scan each record with ``detector``; label the scanned beats by the reference; one evaluation over all."""
-    from ecg_utils.beats import label_peaks
-    from ecg_utils.data import read_record
+    from ecg_utils.io.records import read_record
     from ecg_utils.metrics import beat_detection, evaluate
-    from ecg_utils.scan import scan
+    from ecg_utils.scan.stages import scan
+    from ecg_utils.signal.cutting import label_peaks
 
     ys, scores, lost, n_ref, per_record = [], [], 0, 0, {}
     t0 = time.perf_counter()
@@ -51,7 +51,7 @@ def scan_split(detector, data_dir, records) -> dict:
         result = scan(Path(data_dir) / f"{name}.hea", detector)
         ref = read_record(data_dir, name, lead=result.recording.lead, fallback=True)
         samples, classes = ref.beats()
-        b = result.beats
+        b = result.table
         scored = np.isfinite(b["score"].to_numpy())
         y = label_peaks(b["sample"].to_numpy(), samples, classes, ref.fs)
         ys.append(y[scored])
@@ -67,10 +67,10 @@ def scan_split(detector, data_dir, records) -> dict:
 
 
 def quality(data_dir, seeds, epochs) -> dict:
-    from ecg_utils.detector import AutoencoderDetector
+    from ecg_utils.detect.autoencoder import AutoencoderDetector
+    from ecg_utils.detect.pretrained import load_detector
+    from ecg_utils.experiments.pipeline import configure, load_data
     from ecg_utils.metrics import evaluate
-    from ecg_utils.pipeline import configure, load_data
-    from ecg_utils.pretrained import load_detector
 
     out = {"reference": [], "detected": []}
     test_records = None
@@ -102,10 +102,10 @@ def make_24h(data_dir, folder, hours=HOURS) -> Path:
     record ``holter.hea`` (format 16) in ``folder``."""
     import wfdb
 
-    from ecg_utils.data import mitdb_records, read_record
+    from ecg_utils.io.records import read_record, records_in
 
     target, parts, n = int(hours * 3600 * 360), [], 0
-    names = mitdb_records(data_dir)
+    names = records_in(data_dir)
     for i in range(10_000):
         rec = read_record(data_dir, names[i % len(names)], fallback=True)
         x = rec.signal - np.median(rec.signal)
@@ -137,9 +137,9 @@ def worker_24h(record, out) -> dict:
     from ecg_utils.config import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from ecg_utils.pretrained import load_detector
-    from ecg_utils.scan import scan
-    from ecg_utils.scan_output import write_scan
+    from ecg_utils.detect.pretrained import load_detector
+    from ecg_utils.scan.output import write_scan
+    from ecg_utils.scan.stages import scan
 
     det, _ = load_detector(None)
     startup = time.perf_counter() - t0
@@ -221,7 +221,7 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
-    from ecg_utils.data import find_data_dir
+    from ecg_utils.io.records import find_data_dir
 
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--worker-24h":

@@ -10,27 +10,30 @@ import time
 
 from ecg_utils.config import import_tensorflow_quietly
 from ecg_utils.errors import DataError
-from ecg_utils.files import check_writable, written_whole
+from ecg_utils.io.files import check_writable, written_whole
 
 
 def _download(args):
-    from ecg_utils.data import TEST_RECORDS, download_mitdb, fetch_test_records
+    from ecg_utils.io.databases import get_database
+    from ecg_utils.io.databases.mitdb import TEST_RECORDS
+    from ecg_utils.io.physionet import download, fetch_test_records
 
     if args.for_tests:
         folder = fetch_test_records(args.dest)
         print(f"MIT-BIH records for the tests ({len(TEST_RECORDS)}, SHA-256 checked when fetched) in {folder}")
         return
-    folder = download_mitdb(args.dest, records=args.records)
-    print(f"Set ECG_DATA_DIR={folder} (or leave it unset: data/raw/mitdb is searched by default)")
+    folder = download(args.database, args.dest, records=args.records)
+    env = "ECG_DATA_DIR" if args.database == "mitdb" else get_database(args.database).env
+    print(f"Set {env}={folder} (or leave it unset: data/raw/{args.database} is searched by default)")
 
 
 def _build(args):
-    from ecg_utils.beats import build_mitdb_beats
+    from ecg_utils.signal.build import build_beats
 
     t0 = time.perf_counter()
-    beats = build_mitdb_beats(args.data_dir, records=args.records, representation=args.representation,
-                              cache=not args.no_cache)
-    summary = {"representation": args.representation, "records": beats.info["records"], "beats": len(beats),
+    beats = build_beats(args.database, args.data_dir, records=args.records, representation=args.representation,
+                        cache=not args.no_cache)
+    summary = {"database": args.database, "representation": args.representation, "records": beats.info["records"], "beats": len(beats),
                "counts": beats.counts(), "dropped_at_ends": sum(beats.info["dropped_at_ends"].values()),
                "seconds": round(time.perf_counter() - t0, 2)}
     print(json.dumps(summary, indent=1))
@@ -39,12 +42,12 @@ def _build(args):
 def _score(args):
     import numpy as np
 
-    from ecg_utils.detector import AutoencoderDetector
-    from ecg_utils.kaggle import load_kaggle_csv
+    from ecg_utils.detect.autoencoder import AutoencoderDetector
+    from ecg_utils.io.kaggle import load_kaggle_csv
 
     if args.out:
         check_writable(args.out, "scores CSV")  # before the work, not after it
-    detector = AutoencoderDetector.load(args.model)
+    detector = AutoencoderDetector.load(args.detector)
     beats = load_kaggle_csv(args.csv)
     t0 = time.perf_counter()
     scores = detector.decision_function(beats)
@@ -65,17 +68,16 @@ def _score(args):
 
 
 def _train(args):
-    from ecg_utils.detector import AutoencoderDetector
-    from ecg_utils.pipeline import configure, load_data
-
-    from ecg_utils.detector import KNOWN_FILES
-    from ecg_utils.files import check_output_folder
+    from ecg_utils.detect.autoencoder import AutoencoderDetector
+    from ecg_utils.detect.saved import KNOWN_FILES
+    from ecg_utils.experiments.pipeline import configure, load_data
+    from ecg_utils.io.files import check_output_folder
 
     check_output_folder(args.out, "detector", args.overwrite, known=KNOWN_FILES)  # before the training, not after
     cfg = configure(args.preset, split=args.split, seed=args.seed, peaks=args.peaks, epochs=args.epochs,
-                    data_dir=args.data_dir)
+                    data_dir=args.data_dir, database=args.database)
     data = load_data(cfg)
-    print(data.summary(), flush=True)
+    print(data.describe(), flush=True)
     detector = AutoencoderDetector(**cfg.detector, verbose=1).fit(data.train, data.validation)
     detector.save(args.out, overwrite=args.overwrite)
     print(f"Saved the detector ({detector.epochs_trained_} epochs, threshold {detector.threshold_:.4g}) to {args.out}")
@@ -84,9 +86,11 @@ def _train(args):
 def _scan(args):
     from pathlib import Path
 
-    from ecg_utils.archive import SUMMARY_FILE, scan_many, table_text
+    from ecg_utils.scan.archive import SUMMARY_FILE, scan_many, table_text
 
-    table = scan_many(args.recordings, args.out, model=args.model, scheduler=args.scheduler,
+    if args.model is not None:
+        print("note: --model is now --detector (the old name works until ecg-detector 0.3)", file=sys.stderr)
+    table = scan_many(args.recordings, args.out, detector=args.detector or args.model, scheduler=args.scheduler,
                       report=not args.no_report, progress=lambda line: print(line, flush=True),
                       verbose=args.scheduler is None, lead=args.lead, fs=args.fs, units=args.units,
                       column=args.column, overwrite=args.overwrite)
@@ -100,9 +104,10 @@ def _scan(args):
 
 
 def _figures(args):
-    from ecg_utils import config, plots
-    from ecg_utils.beats import build_mitdb_beats
-    from ecg_utils.presets import get_preset
+    from ecg_utils import config
+    from ecg_utils.detect.presets import get_preset
+    from ecg_utils.experiments import figures
+    from ecg_utils.signal.build import build_mitdb_beats
 
     data = get_preset("recommended")["data"]  # the beats and templates the recommended detector sees
     beats = build_mitdb_beats(args.data_dir, records=args.records, representation=data["representation"],
@@ -110,28 +115,33 @@ def _figures(args):
                               verbose=False)
     config.IMAGES_DIR.mkdir(exist_ok=True)
     path = config.IMAGES_DIR / "what_the_detector_sees.png"
-    plots.plot_context(beats, seed=args.seed).savefig(path, dpi=120, bbox_inches="tight")
+    figures.plot_context(beats, seed=args.seed).savefig(path, dpi=120, bbox_inches="tight")
     print(f"Wrote {path}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="ecg-detector", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("download", help="download the MIT-BIH Arrhythmia Database from PhysioNet")
-    p.add_argument("--dest", help="target folder (default data/raw/mitdb)")
-    p.add_argument("--records", nargs="+", help="a subset of records (default all 48)")
+    databases = ["mitdb", "svdb"]
+    p = sub.add_parser("download", help="download an annotated database from PhysioNet (default: MIT-BIH Arrhythmia)")
+    p.add_argument("--database", default="mitdb", choices=databases,
+                   help="mitdb: MIT-BIH Arrhythmia; svdb: MIT-BIH Supraventricular Arrhythmia")
+    p.add_argument("--dest", help="target folder (default data/raw/<database>)")
+    p.add_argument("--records", nargs="+", help="a subset of records (default all)")
     p.add_argument("--for-tests", action="store_true",
                    help="only the records the test suite reads, unless $ECG_DATA_DIR, ../shared/data/mitdb or "
                         "data/raw/mitdb holds them already")
     p.set_defaults(func=_download)
-    p = sub.add_parser("build", help="cut the MIT-BIH records into beats (cached) and print the class totals")
-    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
+    p = sub.add_parser("build", help="cut a database's records into beats (cached) and print the class totals")
+    p.add_argument("--database", default="mitdb", choices=databases)
+    p.add_argument("--data-dir", help="folder of WFDB records (default: the database's setting, $ECG_DATA_DIR for "
+                                      "MIT-BIH)")
     p.add_argument("--records", nargs="+", help="records to build (default: every record in the folder)")
     p.add_argument("--representation", default="kaggle", choices=["kaggle", "centered"])
     p.add_argument("--no-cache", action="store_true", help="rebuild even if cached")
     p.set_defaults(func=_build)
     p = sub.add_parser("score", help="score a Kaggle-format CSV of beats with a saved detector")
-    p.add_argument("model", help="folder written by AutoencoderDetector.save")
+    p.add_argument("detector", help="a saved detector's folder (ecg-detector train --out, AutoencoderDetector.save)")
     p.add_argument("csv", help="a CSV in the Kaggle heartbeat format")
     p.add_argument("--out", help="write per-beat scores to this CSV")
     p.set_defaults(func=_score)
@@ -142,7 +152,9 @@ def main(argv=None) -> int:
                    help="cut beats at the detected R-peaks (as scan does; default) or at the reference annotations")
     p.add_argument("--epochs", type=int, help="cap on epochs (default: the preset's, with early stopping)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", help="folder of WFDB records (default $ECG_DATA_DIR)")
+    p.add_argument("--database", default="mitdb", choices=databases,
+                   help="train on this database's protocol training side (MIT-BIH: DS1)")
+    p.add_argument("--data-dir", help="folder of WFDB records (default: the database's setting)")
     p.add_argument("--out", required=True, help="folder to save the detector into (replaced whole if it is an earlier "
                                                 "output of this program)")
     p.add_argument("--overwrite", action="store_true", help="replace --out even if it holds other files")
@@ -152,7 +164,8 @@ def main(argv=None) -> int:
     p.add_argument("recordings", nargs="+", metavar="RECORDING",
                    help="a WFDB record (NAME.hea), an EDF file, a CSV/TSV/TXT of samples or a .npy array; a folder "
                         "stands for its WFDB records and EDF files")
-    p.add_argument("--model", help="a saved detector's folder (default: the detector shipped with the package)")
+    p.add_argument("--detector", help="a saved detector's folder (default: the detector shipped with the package)")
+    p.add_argument("--model", help=argparse.SUPPRESS)  # the 0.1 name of --detector
     p.add_argument("--out", default="scan", help="output folder (one subfolder per recording if several; "
                                                   "default ./scan); an existing folder is replaced only if it is an "
                                                   "earlier output of this program")

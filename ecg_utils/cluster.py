@@ -1,6 +1,6 @@
 """Dask distributed: a client for a scheduler given by address, or a local cluster sized to the machine.
 
-Sweeps (:func:`ecg_utils.experiment.run_sweep`) and archive scans (:func:`ecg_utils.archive.scan_many`) hand
+Sweeps (:func:`ecg_utils.experiments.sweep.run_sweep`) and archive scans (:func:`ecg_utils.scan.archive.scan_many`) hand
 their tasks to a Dask scheduler named by one string:
 
 ``"local"``

@@ -1,10 +1,12 @@
-"""Where things live. Paths come from here (or from an argument), never typed into a notebook."""
+"""Where things live, and the version. Paths come from here (or from an argument), never typed into a notebook."""
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
 
+#: The package's version (``ecg_utils.__version__``), recorded in saved detectors and output folders' markers.
+VERSION = "0.2.0"
 #: The project's root folder (the one holding ``ecg_utils/``).
 PROJ_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJ_ROOT / "data"

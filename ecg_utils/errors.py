@@ -1,4 +1,5 @@
-"""The one exception type for bad input: its message names the file and the problem."""
+"""The package's exceptions: one for bad input, whose message names the file and the problem, and one for a
+detector used before it learned anything."""
 
 
 class DataError(ValueError):
@@ -6,3 +7,8 @@ class DataError(ValueError):
 
     The message always names the file (or record) and says what is wrong with it, in one line.
     """
+
+
+class NotFittedError(RuntimeError, AttributeError):
+    """A detector asked to score, predict or save before :meth:`fit` (or ``load``): every detector raises this one
+    (scikit-learn's ``check_is_fitted`` raises its own, an AttributeError too)."""

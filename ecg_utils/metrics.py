@@ -6,7 +6,8 @@ import math
 import numpy as np
 from sklearn.metrics import average_precision_score, confusion_matrix, precision_recall_fscore_support, roc_auc_score
 
-from ecg_utils.dataset import CLASS_NAMES
+from ecg_utils.io.dataset import CLASS_NAMES
+from ecg_utils.signal.matching import match_beats  # noqa: F401 (metrics.match_beats, as in 0.1)
 
 
 def _ranking(y_true, scores):
@@ -149,50 +150,6 @@ def classification_report(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def match_beats(detected, reference, tolerance) -> tuple:
-    """Pair detected beats with reference beats, one to one, closest pairs first (ANSI/AAMI EC57 matching).
-
-    Parameters
-    ----------
-    detected, reference : int arrays
-        Beat positions in samples.
-    tolerance : int
-        The largest distance (samples) of a match: EC57 uses 150 ms.
-
-    Returns
-    -------
-    ref_match : int64 array (len(reference),)
-        Index into ``detected`` of each reference beat's match, -1 where missed.
-    det_matched : bool array (len(detected),)
-        Whether each detected beat matched a reference beat (False: a false beat).
-
-    Examples
-    --------
-    >>> ref_match, det_matched = match_beats([10, 52, 300], [12, 50, 200], tolerance=5)
-    >>> ref_match.tolist(), det_matched.tolist()
-    ([0, 1, -1], [True, True, False])
-    """
-    det = np.asarray(detected, dtype=np.int64)
-    ref = np.asarray(reference, dtype=np.int64)
-    order = np.argsort(det, kind="stable")
-    sorted_det = det[order]
-    right = np.searchsorted(sorted_det, ref)
-    cand_r = np.concatenate([np.arange(len(ref)), np.arange(len(ref))])
-    cand_d = np.concatenate([right - 1, right])
-    ok = (cand_d >= 0) & (cand_d < len(det))
-    cand_r, cand_d = cand_r[ok], cand_d[ok]
-    dist = np.abs(sorted_det[cand_d] - ref[cand_r])
-    near = dist <= tolerance
-    cand_r, cand_d, dist = cand_r[near], cand_d[near], dist[near]
-    ref_match = np.full(len(ref), -1, dtype=np.int64)
-    used = np.zeros(len(det), dtype=bool)
-    for k in np.argsort(dist, kind="stable"):
-        r, d = cand_r[k], cand_d[k]
-        if ref_match[r] < 0 and not used[d]:
-            ref_match[r], used[d] = order[d], True
-    det_matched = np.zeros(len(det), dtype=bool)
-    det_matched[ref_match[ref_match >= 0]] = True
-    return ref_match, det_matched
 
 
 def beat_detection(detected, reference, fs, tolerance_s=0.15, ignore=()) -> dict:
@@ -277,11 +234,11 @@ def per_record(y, scores, records, threshold, class_names=CLASS_NAMES, min_abnor
     return pd.DataFrame(rows)
 
 
-def ec57_ectopic(y, shape, rhythm, threshold) -> dict:
+def ec57_ectopic(y, shape, timing, threshold) -> dict:
     """EC57's ventricular (VEB) and supraventricular (SVEB) ectopic beat figures from the *reason* of each flag.
 
     An anomaly detector does not classify, but its two kinds of evidence point at the two kinds of ectopic beat: a
-    flagged beat whose shape part carries at least half the threshold (:func:`ecg_utils.scan.reasons`: "unusual
+    flagged beat whose shape part carries at least half the threshold (:func:`ecg_utils.scan.table.reasons`: "unusual
     shape", alone or with "premature") counts as a VEB, a flagged beat that is only premature as an SVEB, every
     other beat as N. Counting follows the AAMI convention as de Chazal et al. (2004) apply it: a fusion (F) beat
     called VEB is not a false positive, and Q beats are left out.
@@ -292,10 +249,10 @@ def ec57_ectopic(y, shape, rhythm, threshold) -> dict:
         ``VEB`` and ``SVEB``: ``tp``, ``fn``, ``fp``, ``se`` (sensitivity) and ``ppv`` (positive predictivity).
     """
     y = np.asarray(y)
-    shape, rhythm = np.asarray(shape, dtype=float), np.asarray(rhythm, dtype=float)
-    flagged = (shape + rhythm) > threshold
+    shape, timing = np.asarray(shape, dtype=float), np.asarray(timing, dtype=float)
+    flagged = (shape + timing) > threshold
     called_v = flagged & (shape >= threshold / 2)
-    called_s = flagged & ~called_v & (rhythm >= threshold / 2)
+    called_s = flagged & ~called_v & (timing >= threshold / 2)
     keep = (y >= 0) & (y != 4)
     out = {}
     for name, label, called, forgiven in (("VEB", 2, called_v, y == 3), ("SVEB", 1, called_s, np.zeros_like(keep))):

@@ -18,9 +18,10 @@ REQUIRE_ENV = "ECG_TESTS_NEED_DATA"
 
 @pytest.fixture(scope="session")
 def mitdb_dir():
-    """The folder of real WFDB records (``ecg_utils.data.find_test_records``); tests needing it are skipped
+    """The folder of real WFDB records (``ecg_utils.io.physionet.find_test_records``); tests needing it are skipped
     (with the reason) when absent, or fail when ``$ECG_TESTS_NEED_DATA`` is set."""
-    from ecg_utils.data import TEST_RECORDS, dirs_for_tests, find_test_records
+    from ecg_utils.io.databases.mitdb import TEST_RECORDS
+    from ecg_utils.io.physionet import dirs_for_tests, find_test_records
 
     folder = find_test_records()
     if folder is None:

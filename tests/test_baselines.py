@@ -3,9 +3,10 @@ normal ones, and their threshold must be the rule applied to the validation scor
 import numpy as np
 import pytest
 
-from ecg_utils.baselines import (THRESHOLD_RULES, IsolationForestDetector, OneClassSVMDetector, PCADetector,
-                                 RRRuleDetector, make_detector, threshold_from_scores)
-from ecg_utils.beats import build_mitdb_beats
+from ecg_utils.detect.factory import make_detector
+from ecg_utils.detect.peers import IsolationForestDetector, OneClassSVMDetector, PCADetector, RRRuleDetector
+from ecg_utils.detect.threshold import THRESHOLD_RULES, threshold_from_scores
+from ecg_utils.signal.build import build_mitdb_beats
 
 # 119 and 208: many normal and many ventricular ectopic beats, with premature ones
 RECORDS = ["119", "208"]
@@ -61,7 +62,7 @@ def test_threshold_is_the_rule_on_validation_scores(make, parts):
 
 def test_threshold_rule_is_the_autoencoders():
     pytest.importorskip("keras")
-    from ecg_utils.detector import AutoencoderDetector
+    from ecg_utils.detect.autoencoder import AutoencoderDetector
 
     s = np.random.default_rng(0).gamma(2.0, size=500)
     for rule in THRESHOLD_RULES:
@@ -96,5 +97,5 @@ def test_rr_rule_scores_premature_beats_and_needs_rr(parts):
 
 def test_make_detector_rejects_unknown_names():
     assert isinstance(make_detector("pca", n_components=3), PCADetector)
-    with pytest.raises(ValueError, match="one of"):
+    with pytest.raises(ValueError, match="unknown detector 'lof'; known: autoencoder, baseline, recommended, pca"):
         make_detector("lof")

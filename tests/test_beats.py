@@ -1,15 +1,17 @@
 """The WFDB beat builder, checked against the reference annotations of real records."""
+import shutil
 from collections import Counter
 from pathlib import Path
-import shutil
 
 import numpy as np
 import pytest
 import wfdb
 
-from ecg_utils import beats as beats_mod
-from ecg_utils.beats import build_mitdb_beats, rr_intervals, windows
 from ecg_utils.errors import DataError
+from ecg_utils.signal import build as beats_mod
+from ecg_utils.signal.build import build_mitdb_beats
+from ecg_utils.signal.filters import windows
+from ecg_utils.signal.rr import rr_intervals
 
 RECORDS = ["119", "208"]  # rich in V (both) and F (208) beats
 # The AAMI mapping, written out again here so that the test does not reuse the code under test.
@@ -113,6 +115,7 @@ def test_cache_is_reused_and_rebuilt_when_a_parameter_or_a_file_changes(mitdb_di
     folder.mkdir()
     for ext in ("hea", "dat", "atr"):
         shutil.copy(Path(mitdb_dir) / f"119.{ext}", folder)
+    monkeypatch.setenv("ECG_CACHE_DIR", str(tmp_path / "cache"))  # a cache of this test's own
     calls = []
     real = beats_mod._record_beats
     monkeypatch.setattr(beats_mod, "_record_beats", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
@@ -129,7 +132,7 @@ def test_cache_is_reused_and_rebuilt_when_a_parameter_or_a_file_changes(mitdb_di
 
 
 def test_templates_follow_the_patient_and_ignore_isolated_ectopic_beats(mitdb_dir):
-    from ecg_utils.beats import add_templates
+    from ecg_utils.signal.templates import add_templates
 
     b = add_templates(build_mitdb_beats(mitdb_dir, records=["119", "208"], representation="centered",
                                         verbose=False, cache=False), width=51)
@@ -147,7 +150,7 @@ def test_templates_from_regular_beats_stay_normal_where_ectopic_beats_are_the_ma
     beat; the median of the regular (not premature) beats is the patient's normal beat."""
     from sklearn.metrics import roc_auc_score
 
-    from ecg_utils.beats import add_templates
+    from ecg_utils.signal.templates import add_templates
 
     b = build_mitdb_beats(mitdb_dir, records=["232"], representation="centered", verbose=False, cache=False)
     assert (b.y == 1).mean() > 0.7
@@ -158,7 +161,7 @@ def test_templates_from_regular_beats_stay_normal_where_ectopic_beats_are_the_ma
 
 
 def test_templates_built_with_the_beats_are_cached_and_equal_add_templates(mitdb_dir):
-    from ecg_utils.beats import add_templates
+    from ecg_utils.signal.templates import add_templates
 
     kw = dict(records=["119", "232"], representation="centered", verbose=False)
     expected = add_templates(build_mitdb_beats(mitdb_dir, cache=False, **kw), 51, 0.9)
@@ -175,8 +178,8 @@ def test_templates_built_with_the_beats_are_cached_and_equal_add_templates(mitdb
                                                    (101, -0.1, "regular"), (101, float("nan"), "regular"),
                                                    (101, "0.95", "regular"), (101, True, "regular")])
 def test_templates_reject_a_bad_width_or_rule(width, regular, match):
-    from ecg_utils.beats import add_templates
-    from ecg_utils.dataset import Beats
+    from ecg_utils.io.dataset import Beats
+    from ecg_utils.signal.templates import add_templates
 
     beats = Beats.from_arrays(np.zeros((3, 10)), [0, 0, 0], record=["100"] * 3, sample=[0, 300, 600],
                               rr=np.full((3, 3), 0.8))
@@ -185,15 +188,15 @@ def test_templates_reject_a_bad_width_or_rule(width, regular, match):
 
 
 def test_templates_need_record_ids():
-    from ecg_utils.beats import add_templates
-    from ecg_utils.dataset import Beats
+    from ecg_utils.io.dataset import Beats
+    from ecg_utils.signal.templates import add_templates
 
     with pytest.raises(DataError, match="record ids"):
         add_templates(Beats.from_arrays(np.zeros((3, 10)), [0, 0, 0]))
 
 
 def test_rr_ratios_mark_premature_beats(mitdb_dir):
-    from ecg_utils.beats import rr_ratios
+    from ecg_utils.signal.rr import rr_ratios
 
     b = build_mitdb_beats(mitdb_dir, records=["208"], verbose=False, cache=False)
     r = rr_ratios(b)
@@ -206,7 +209,7 @@ def test_rr_ratios_mark_premature_beats(mitdb_dir):
 def test_running_median_is_scipys_median_filter(n, width):
     from scipy.ndimage import median_filter
 
-    from ecg_utils.beats import running_median
+    from ecg_utils.signal.templates import running_median
 
     X = np.random.default_rng(n + width).normal(size=(n, 5)).astype(np.float32)
     assert np.array_equal(running_median(X, width), median_filter(X, size=(width, 1), mode="nearest"))
@@ -215,7 +218,7 @@ def test_running_median_is_scipys_median_filter(n, width):
 def test_zero_phase_in_pieces_matches_one_call():
     from scipy import signal as sps
 
-    from ecg_utils.beats import zero_phase
+    from ecg_utils.signal.filters import zero_phase
 
     x = np.random.default_rng(0).normal(size=360 * 1500)  # 25 min: three pieces
     sos = sps.butter(2, (0.5, 40.0), btype="bandpass", fs=360, output="sos")

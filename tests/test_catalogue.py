@@ -20,15 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecg_utils import cli
-from ecg_utils.beats import beats_from_peaks, build_mitdb_beats
-from ecg_utils.data import read_record
-from ecg_utils.dataset import Beats
-from ecg_utils.detector import META_FILE, MIN_BEATS, MODEL_FILE, AutoencoderDetector
+from ecg_utils.detect.autoencoder import MIN_BEATS, AutoencoderDetector
+from ecg_utils.detect.pretrained import load_detector
+from ecg_utils.detect.saved import META_FILE, MODEL_FILE
 from ecg_utils.errors import DataError
-from ecg_utils.experiment import run_sweep
-from ecg_utils.kaggle import load_kaggle_csv
-from ecg_utils.pretrained import load_detector
-from ecg_utils.recording import read_recording
+from ecg_utils.experiments.sweep import run_sweep
+from ecg_utils.io.dataset import Beats
+from ecg_utils.io.kaggle import load_kaggle_csv
+from ecg_utils.io.recording import read_recording
+from ecg_utils.io.records import read_record
+from ecg_utils.signal.build import build_mitdb_beats
+from ecg_utils.signal.cutting import beats_from_peaks
 
 L = 64
 TINY = dict(channels=(4,), latent_dim=2, epochs=1, batch_size=64, patience=None)
@@ -273,7 +275,7 @@ CASES = [
     ("scaler std=0 in detector.json", _load(_set("scaler.std", 0.0), "scaler"), DataError),
     ("scaler mean=inf in detector.json", _load(_set("scaler.mean", float("inf")), "scaler"), DataError),
     ("input_len=0 in detector.json", _load(_set("input_len", 0), "input_len"), DataError),
-    ("evidence=['rhythm'] without reference in detector.json", _load(_set("params.evidence", ["rhythm"]), "reference"),
+    ("evidence=['prematurity'] without reference in detector.json", _load(_set("params.evidence", ["prematurity"]), "reference"),
      DataError),
     ("evidence=['pulse'] (no such evidence) in detector.json", _load(_set("params.evidence", ["pulse"]), "evidence"),
      DataError),
@@ -321,7 +323,8 @@ def test_save_scores_failing_midway_keeps_the_earlier_output(tmp_path, monkeypat
     """A second output that fails while its figure is written, or as it is moved into place, leaves the first."""
     import os
 
-    from ecg_utils import files, inference
+    from ecg_utils.experiments import inference
+    from ecg_utils.io import files
 
     beats = Beats.from_arrays(_normals(5), np.zeros(5))
     first = inference.save_scores(tmp_path / "scores", beats, np.arange(5.0), 2.0)
@@ -414,7 +417,7 @@ def test_cli_score_on_a_full_disk_leaves_no_half_written_csv(tmp_path, ctx, caps
     detector = _detector(tmp_path, ctx)
     csv = tmp_path / "beats.npy"
     monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
-    monkeypatch.setattr("ecg_utils.kaggle.load_kaggle_csv",
+    monkeypatch.setattr("ecg_utils.io.kaggle.load_kaggle_csv",
                         lambda path: Beats.from_arrays(_normals(30), np.zeros(30)))
     before = _tree(tmp_path)
     assert cli.main(["score", str(detector), str(csv), "--out", str(tmp_path / "scores.csv")]) == 2
@@ -424,7 +427,7 @@ def test_cli_score_on_a_full_disk_leaves_no_half_written_csv(tmp_path, ctx, caps
 
 
 def test_cli_score_into_a_missing_folder_creates_it(tmp_path, ctx, capsys, monkeypatch):
-    monkeypatch.setattr("ecg_utils.kaggle.load_kaggle_csv",
+    monkeypatch.setattr("ecg_utils.io.kaggle.load_kaggle_csv",
                         lambda path: Beats.from_arrays(_normals(30), np.zeros(30)))
     out = tmp_path / "new" / "scores.csv"
     assert cli.main(["score", str(ctx["detector"]), "beats.csv", "--out", str(out)]) == 0
@@ -435,7 +438,7 @@ def test_cli_unexpected_error_is_one_line_pointing_at_debug(tmp_path, capsys, mo
     def boom(*a, **k):
         raise RuntimeError("something nobody expected")
 
-    monkeypatch.setattr("ecg_utils.data.download_mitdb", boom)
+    monkeypatch.setattr("ecg_utils.io.physionet.download", boom)
     assert cli.main(["download", "--dest", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "RuntimeError: something nobody expected" in err and "--debug" in err
@@ -451,7 +454,7 @@ def test_cli_a_missing_value_is_a_usage_error(capsys):
 
 def test_tests_without_records_or_internet_fail_in_one_line(tmp_path, capsys, monkeypatch):
     """``./run_all.sh test`` on a fresh machine offline: no folder holds the records, the download fails."""
-    from ecg_utils import data
+    from ecg_utils.io import physionet as data
 
     monkeypatch.setattr(data, "dirs_for_tests", lambda: [tmp_path / "nowhere", tmp_path / "mitdb"])
 
@@ -470,7 +473,7 @@ def test_every_record_a_test_names_is_fetched_for_a_fresh_machine():
     folder holds every record): every MIT-BIH record name quoted in a test must be in the list."""
     import re
 
-    from ecg_utils.data import MITDB_RECORDS, TEST_RECORDS
+    from ecg_utils.io.databases.mitdb import MITDB_RECORDS, TEST_RECORDS
 
     named = set()
     for path in Path(__file__).parent.glob("test_*.py"):
@@ -482,7 +485,8 @@ def test_every_record_a_test_names_is_fetched_for_a_fresh_machine():
 
 def test_fetched_test_records_are_checked_against_physionet(ctx, tmp_path, monkeypatch):
     """With internet: the records are fetched into the folder and their SHA-256 checked; a damaged one is named."""
-    from ecg_utils import data
+    from ecg_utils.io import physionet as data
+    from ecg_utils.io.databases.mitdb import TEST_RECORDS
 
     monkeypatch.setattr(data, "dirs_for_tests", lambda: [tmp_path / "mitdb"])
 
@@ -498,7 +502,7 @@ def test_fetched_test_records_are_checked_against_physionet(ctx, tmp_path, monke
         data.fetch_test_records(tmp_path / "mitdb")
     shutil.copy(ctx["mitdb"] / "208.dat", tmp_path / "mitdb")
     assert data.find_test_records() == tmp_path / "mitdb"
-    data.verify_sha256(tmp_path / "mitdb", data.TEST_RECORDS)
+    data.verify_sha256(tmp_path / "mitdb", TEST_RECORDS)
 
 
 # -- property tests ---------------------------------------------------------------------------------------------
@@ -569,7 +573,7 @@ def malformed_kaggle_files(draw):
 def test_any_malformed_row_is_refused_with_its_row_number(file):
     """A malformed row is named by its number, in whichever parser block it lies, gzipped or not. (Of two, the first
     structural one is named: labels are checked once every row has parsed.)"""
-    from ecg_utils import kaggle
+    from ecg_utils.io import kaggle
 
     text, rows, block, gz = file
     saved, kaggle.CHUNK_ROWS = kaggle.CHUNK_ROWS, block

@@ -13,9 +13,9 @@ import pytest
 from conftest import write_toy_notebook
 
 from ecg_utils import cluster
-from ecg_utils.archive import scan_many
-from ecg_utils.experiment import collect, grid_points, run_name, run_sweep
-from ecg_utils.files import MARKER
+from ecg_utils.experiments.sweep import collect, grid_points, run_name, run_sweep
+from ecg_utils.io.files import MARKER
+from ecg_utils.scan.archive import scan_many
 
 pytestmark = pytest.mark.slow
 

@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 
-from ecg_utils.beats import add_templates, build_mitdb_beats
-from ecg_utils.detector import AutoencoderDetector
-from ecg_utils.fusion import surprise
+from ecg_utils.detect.autoencoder import AutoencoderDetector
+from ecg_utils.detect.fusion import surprise
 from ecg_utils.errors import DataError
-from ecg_utils.splits import split_random
+from ecg_utils.io.splits import split_random
+from ecg_utils.signal.build import build_mitdb_beats
+from ecg_utils.signal.templates import add_templates
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +20,7 @@ def split(mitdb_dir):
 
 @pytest.fixture(scope="module")
 def fitted(split):
-    det = AutoencoderDetector(context="template", evidence=("rhythm",), epochs=2, seed=0)
+    det = AutoencoderDetector(context="template", evidence=("prematurity",), epochs=2, seed=0)
     return det.fit(split.train[:3000], split.validation)
 
 
@@ -46,7 +47,7 @@ def test_save_load_keeps_the_rhythm_reference(fitted, split, tmp_path):
 
 def test_context_needs_templates_and_rhythm_needs_rr(fitted, split):
     plain = split.test[:10]
-    from ecg_utils.dataset import Beats
+    from ecg_utils.io.dataset import Beats
 
     no_template = Beats(plain.X, plain.y, plain.record, plain.sample, plain.rr, plain.info)
     with pytest.raises(DataError, match="template"):
@@ -65,11 +66,11 @@ def test_surprise_is_monotone_and_keeps_order_past_the_reference():
 
 
 def test_deviation_is_a_third_evidence_with_its_own_reference(split, tmp_path):
-    det = AutoencoderDetector(context="template", evidence=("deviation", "rhythm"), epochs=1, seed=0)
+    det = AutoencoderDetector(context="template", evidence=("deviation", "prematurity"), epochs=1, seed=0)
     det.fit(split.train[:3000], split.validation)
     parts = det.score_parts(split.test)
-    assert {"reconstruction", "deviation", "rhythm"} <= set(parts) and len(det.reference_["deviation"]) > 1
-    np.testing.assert_allclose(parts["score"], parts["reconstruction"] + parts["deviation"] + parts["rhythm"])
+    assert {"reconstruction", "deviation", "prematurity"} <= set(parts) and len(det.reference_["deviation"]) > 1
+    np.testing.assert_allclose(parts["score"], parts["reconstruction"] + parts["deviation"] + parts["prematurity"])
     np.testing.assert_allclose(parts["shape"], parts["reconstruction"] + parts["deviation"])
     # ventricular beats (208) stand far from their patient's template: the deviation part says so
     v, n = parts["deviation"][split.test.y == 2], parts["deviation"][split.test.y == 0]
@@ -79,7 +80,7 @@ def test_deviation_is_a_third_evidence_with_its_own_reference(split, tmp_path):
     np.testing.assert_allclose(loaded.decision_function(split.test[:300]), det.decision_function(split.test[:300]),
                                rtol=1e-5)
     plain = split.test[:10]
-    from ecg_utils.dataset import Beats
+    from ecg_utils.io.dataset import Beats
 
     with pytest.raises(DataError, match="template"):
         AutoencoderDetector(evidence=("deviation",), epochs=1).fit(

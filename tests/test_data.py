@@ -4,14 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from ecg_utils import data
 from ecg_utils.errors import DataError
+from ecg_utils.io import physionet
+from ecg_utils.io import records as data
 
 
 def test_setting_points_at_the_records(mitdb_dir, monkeypatch):
     monkeypatch.setenv("ECG_DATA_DIR", str(mitdb_dir))
     assert data.find_data_dir() == Path(mitdb_dir)
-    assert {"119", "208"} <= set(data.mitdb_records(mitdb_dir))
+    assert {"119", "208"} <= set(data.records_in(mitdb_dir))
 
 
 def test_argument_overrides_the_setting(mitdb_dir, monkeypatch, tmp_path):
@@ -40,9 +41,9 @@ def test_download_fetches_mitdb_with_wfdb(mitdb_dir, tmp_path, monkeypatch):
                 shutil.copy(Path(mitdb_dir) / f"{r}.{ext}", dl_dir)
 
     monkeypatch.setattr("wfdb.dl_database", fake_dl_database)
-    dest = data.download_mitdb(tmp_path / "mitdb", records=["119"])
+    dest = physionet.download_mitdb(tmp_path / "mitdb", records=["119"])
     assert calls == [("mitdb", ["119"], ["atr"])]
-    assert data.find_data_dir(dest) == dest and data.mitdb_records(dest) == ["119"]
+    assert data.find_data_dir(dest) == dest and data.records_in(dest) == ["119"]
 
 
 def test_failed_download_is_one_clear_error(tmp_path, monkeypatch):
@@ -50,5 +51,5 @@ def test_failed_download_is_one_clear_error(tmp_path, monkeypatch):
         raise ConnectionError("no route to host")
 
     monkeypatch.setattr("wfdb.dl_database", offline)
-    with pytest.raises(DataError, match="Download of the MIT-BIH database.*no route to host"):
-        data.download_mitdb(tmp_path / "mitdb", records=["119"])
+    with pytest.raises(DataError, match="Download of the MIT-BIH Arrhythmia Database.*no route to host"):
+        physionet.download_mitdb(tmp_path / "mitdb", records=["119"])

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ecg_utils.dataset import UNKNOWN_RECORD, Beats
+from ecg_utils.io.dataset import UNKNOWN_RECORD, Beats
 
 
 def make(n=6, L=5, template=True):

@@ -5,10 +5,12 @@ import shutil
 import numpy as np
 import pytest
 
-from ecg_utils.dataset import Beats
-from ecg_utils.detector import MODEL_FILE, META_FILE, AutoencoderDetector, augment
+from ecg_utils.detect.augment import augment
+from ecg_utils.detect.autoencoder import AutoencoderDetector
+from ecg_utils.detect.saved import META_FILE, MODEL_FILE
 from ecg_utils.errors import DataError
-from ecg_utils.files import MARKER
+from ecg_utils.io.dataset import Beats
+from ecg_utils.io.files import MARKER
 
 L = 96
 FAST = dict(channels=(4, 8), latent_dim=8, batch_size=128, learning_rate=3e-3)

@@ -1,8 +1,8 @@
-"""Notebooks run through ecg_utils.execute: no kernel noise on standard error, the notebook's own warnings kept."""
+"""Notebooks run through ecg_utils.experiments.execute: no kernel noise on standard error, the notebook's own warnings kept."""
 import nbformat
 import pytest
 
-from ecg_utils.execute import QuietKernelManager, execute_notebook
+from ecg_utils.experiments.execute import QuietKernelManager, execute_notebook
 
 NOISE = ("without encryption", "KeyboardInterrupt")
 

@@ -4,11 +4,13 @@ import json
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from conftest import write_toy_notebook
 import yaml
+from conftest import write_toy_notebook
 
-from ecg_utils import experiment
-from ecg_utils.experiment import best_params, collect, plot_sweep, reading, run_sweep, summarize, write_params_file
+from ecg_utils.experiments import sweep_figure
+from ecg_utils.experiments.params_file import write_params_file
+from ecg_utils.experiments.sweep import best_params, grid_points, reading, run_name, run_sweep, summarize
+from ecg_utils.experiments.sweep_figure import plot_sweep
 
 PARAMS_CELL = 'x = 1\nseed = 0\nout_dir = "."\nfail = False'
 FAIL_CELL = 'if fail:\n    raise ValueError(f"asked to fail at x={x}")'
@@ -86,15 +88,15 @@ def test_a_failing_point_is_recorded_and_the_others_go_on(toy_notebook, tmp_path
 
 
 def test_run_names_are_safe_short_and_deterministic():
-    assert experiment.run_name({"b": 64, "a": "adam"}, 1) == "a=adam__b=64__seed=1"
-    assert experiment.run_name({"a": "adam", "b": 64}, 1) == experiment.run_name({"b": 64, "a": "adam"}, 1)
-    weird = [experiment.run_name({"path": p}, 0) for p in ("a/b", "a-b", "a b")]
+    assert run_name({"b": 64, "a": "adam"}, 1) == "a=adam__b=64__seed=1"
+    assert run_name({"a": "adam", "b": 64}, 1) == run_name({"b": 64, "a": "adam"}, 1)
+    weird = [run_name({"path": p}, 0) for p in ("a/b", "a-b", "a b")]
     assert len(set(weird)) == 3 and all("/" not in w and " " not in w for w in weird)
-    long = experiment.run_name({"layers": list(range(100))}, 0)
-    assert len(long) <= 80 and long != experiment.run_name({"layers": list(range(101))}, 0)
+    long = run_name({"layers": list(range(100))}, 0)
+    assert len(long) <= 80 and long != run_name({"layers": list(range(101))}, 0)
     with pytest.raises(ValueError, match="seed"):
-        experiment.grid_points({"seed": [0, 1]})
-    assert experiment.grid_points({"a": [1, 2], "b": ["u", "v"]})[1] == {"a": 1, "b": "v"}
+        grid_points({"seed": [0, 1]})
+    assert grid_points({"a": [1, 2], "b": ["u", "v"]})[1] == {"a": 1, "b": "v"}
 
 
 def _table(spread):
@@ -168,7 +170,7 @@ def test_sweep_panels_do_not_blow_up_a_difference_within_the_seed_spread():
     assert plt.get_fignums() == figures                       # a bare Figure: a notebook shows it once, when displayed
     auc, seconds = fig.axes
     lo, hi = auc.get_ylim()
-    assert hi - lo >= experiment.MIN_SPAN - 1e-9 and 0 <= lo and hi <= 1
+    assert hi - lo >= sweep_figure.MIN_SPAN - 1e-9 and 0 <= lo and hi <= 1
     assert seconds.get_ylim()[0] == 0                         # not a ratio: starts at 0
     assert auc.get_ylabel() == "ROC AUC (abnormal vs normal)" and seconds.get_ylabel() == "training time (s)"
     assert "means differ by 0.0005" in auc.get_title() and "seed std up to 0.002" in auc.get_title()
@@ -176,5 +178,5 @@ def test_sweep_panels_do_not_blow_up_a_difference_within_the_seed_spread():
 
 @pytest.mark.parametrize("values", [[0.981, 0.982], [0.0, 0.01], [0.999, 1.0], [0.2, 0.9], [0.5]])
 def test_y_range_of_a_ratio_is_at_least_min_span_holds_the_data_and_stays_in_0_1(values):
-    lo, hi = experiment.y_range("roc_auc", values)
-    assert 0 <= lo <= min(values) and max(values) <= hi <= 1 and hi - lo >= experiment.MIN_SPAN - 1e-12
+    lo, hi = sweep_figure.y_range("roc_auc", values)
+    assert 0 <= lo <= min(values) and max(values) <= hi <= 1 and hi - lo >= sweep_figure.MIN_SPAN - 1e-12

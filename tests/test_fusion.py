@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
-from ecg_utils.beats import rr_intervals
-from ecg_utils.dataset import Beats
+from ecg_utils.detect.factory import make_detector
+from ecg_utils.detect.fused import FUSED
 from ecg_utils.errors import DataError
-from ecg_utils.fusion import FUSED, make_fused
+from ecg_utils.io.dataset import Beats
+from ecg_utils.signal.rr import rr_intervals
 
 L, FS = 60, 360
 
@@ -46,12 +47,12 @@ def data():
 @pytest.mark.parametrize("name", FUSED)
 def test_fused_peers_find_odd_shapes_by_shape_and_early_beats_by_rhythm(data, name):
     train, val, test = data
-    det = make_fused(name, seed=0).fit(train, val)
+    det = make_detector(name, seed=0).fit(train, val)
     parts = det.score_parts(test)
     normal, odd, early = test.y == 0, test.y == 2, test.y == 1
-    assert np.allclose(parts["score"], parts["shape"] + parts["rhythm"])
+    assert np.allclose(parts["score"], parts["shape"] + parts["timing"])
     assert parts["shape"][odd].min() > np.percentile(parts["shape"][normal], 95)
-    assert parts["rhythm"][early].min() > np.percentile(parts["rhythm"][normal], 99)
+    assert parts["timing"][early].min() > np.percentile(parts["timing"][normal], 99)
     flagged = det.predict(test).astype(bool)
     assert flagged[odd | early].mean() > 0.9 and flagged[normal].mean() < 0.1
 
@@ -60,14 +61,14 @@ def test_fused_needs_templates_and_known_names(data):
     train, val, _ = data
     bare = Beats(train.X, train.y, train.record, train.sample, train.rr, train.info)
     with pytest.raises(DataError, match="template"):
-        make_fused("template+rhythm").fit(bare, val)
-    with pytest.raises(ValueError, match="fused detector"):
-        make_fused("lstm+rhythm")
+        make_detector("template+rhythm").fit(bare, val)
+    with pytest.raises(ValueError, match="unknown detector 'lstm\\+rhythm'"):
+        make_detector("lstm+rhythm")
 
 
 
 def test_fusion_scales_per_recording_with_the_validation_median_for_short_recordings():
-    from ecg_utils.fusion import MIN_RECORDING_BEATS, Fusion
+    from ecg_utils.detect.fusion import MIN_RECORDING_BEATS, Fusion
 
     rng = np.random.default_rng(0)
     val = rng.uniform(1.0, 2.0, 400)
@@ -80,21 +81,22 @@ def test_fusion_scales_per_recording_with_the_validation_median_for_short_record
                          ["long"] * len(long) + ["short"] * len(short))
     np.testing.assert_allclose(parts["score"][:len(long)], long / np.median(long))
     np.testing.assert_allclose(parts["score"][len(long):], short / median)
-    assert np.array_equal(parts["shape"], parts["score"]) and not parts["rhythm"].any()
+    assert np.array_equal(parts["shape"], parts["score"]) and not parts["timing"].any()
     assert fusion.threshold_ == pytest.approx(np.mean(fusion.validation_scores_) + 2 * np.std(fusion.validation_scores_))
 
 
 def test_fusion_sums_minus_log_tail_probabilities_by_what_each_evidence_speaks_about():
-    from ecg_utils.fusion import Fusion, reference, surprise
+    from ecg_utils.detect.fusion import Fusion, reference, surprise
+    from ecg_utils.detect.threshold import ThresholdRule
 
     rng = np.random.default_rng(1)
     raw = {"a": rng.normal(size=500), "b": rng.exponential(size=500), "c": rng.normal(size=500)}
-    fusion = Fusion({"a": "shape", "b": "timing", "c": "shape"}, threshold_rule="fpr", threshold_fpr=0.05).fit(raw)
+    fusion = Fusion({"a": "shape", "b": "timing", "c": "shape"}, threshold=ThresholdRule("fpr", fpr=0.05)).fit(raw)
     test = {k: v[:50] * 3 for k, v in raw.items()}
     parts = fusion.parts(test)
     for k in raw:
         np.testing.assert_allclose(parts[k], surprise(test[k], reference(raw[k]), 500))
     np.testing.assert_allclose(parts["shape"], parts["a"] + parts["c"])
-    np.testing.assert_allclose(parts["rhythm"], parts["b"])
-    np.testing.assert_allclose(parts["score"], parts["shape"] + parts["rhythm"])
+    np.testing.assert_allclose(parts["timing"], parts["b"])
+    np.testing.assert_allclose(parts["score"], parts["shape"] + parts["timing"])
     assert np.mean(fusion.validation_scores_ > fusion.threshold_) == pytest.approx(0.05, abs=0.005)

@@ -5,10 +5,10 @@ import stat
 import numpy as np
 import pytest
 
-from ecg_utils import kaggle
-from ecg_utils.dataset import UNKNOWN_RECORD, Beats
 from ecg_utils.errors import DataError
-from ecg_utils.kaggle import find_kaggle_files, load_kaggle_csv, write_kaggle_csv
+from ecg_utils.io import kaggle
+from ecg_utils.io.dataset import UNKNOWN_RECORD, Beats
+from ecg_utils.io.kaggle import find_kaggle_files, load_kaggle_csv, write_kaggle_csv
 
 MITBIH = ["N", "S", "V", "F", "Q"]
 PTB = ["normal", "abnormal"]

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ecg_utils.model import build_autoencoder
+from ecg_utils.detect.model import build_autoencoder
 
 
 @pytest.mark.parametrize("input_len, channels, kernel_size, pooling, decoder", [

@@ -2,11 +2,11 @@
 import json
 
 import pytest
-
 from conftest import run_chromium
+
 from ecg_utils import config
-from ecg_utils.execute import execute_notebook
-from ecg_utils.report import EXPERIMENTS, QUICK_GRIDS, jobs, run_job
+from ecg_utils.experiments.execute import execute_notebook
+from ecg_utils.experiments.report import EXPERIMENTS, QUICK_GRIDS, jobs, run_job
 
 pytestmark = pytest.mark.slow
 NB = config.PROJ_ROOT / "notebooks"

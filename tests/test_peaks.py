@@ -2,9 +2,11 @@
 import numpy as np
 import pytest
 
-from ecg_utils.data import AAMI_CLASSES, read_record
-from ecg_utils.metrics import beat_detection, match_beats
-from ecg_utils.peaks import METHODS, find_peaks, qrs_band, refine_peaks
+from ecg_utils.io.databases.mitdb import AAMI_CLASSES
+from ecg_utils.io.records import read_record
+from ecg_utils.metrics import beat_detection
+from ecg_utils.signal.matching import match_beats
+from ecg_utils.signal.peaks import METHODS, find_peaks, qrs_band, refine_peaks
 
 
 def _reference(rec):

@@ -7,8 +7,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ecg_utils import plots  # noqa: E402
-from ecg_utils.dataset import Beats  # noqa: E402
+from ecg_utils.experiments import figures as plots  # noqa: E402
+from ecg_utils.io.dataset import Beats  # noqa: E402
 
 L = 40
 
@@ -49,9 +49,9 @@ def test_error_histograms_show_each_class_as_shares_that_sum_to_one_and_name_the
     _, _, y, scores = toy
     scores = scores.copy()
     scores[0] = 0.0                                           # a zero score cannot sit on a log axis: counted instead
-    fig = plots.plot_error_histograms(scores, y, threshold=0.4, xlabel=plots.score_label(("rhythm",)))
+    fig = plots.plot_error_histograms(scores, y, threshold=0.4, xlabel=plots.score_label(("prematurity",)))
     (ax,) = fig.axes
-    assert ax.get_xlabel().startswith("anomaly score: -log p(reconstruction) - log p(timing)")
+    assert ax.get_xlabel().startswith("anomaly score: -log p(reconstruction) - log p(prematurity)")
     assert "share" in ax.get_ylabel()
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert texts[0] == "N (n=10; 1 at 0 not shown)" and texts[1] == "S (n=3)"
@@ -104,8 +104,9 @@ def test_beats_one_panel_per_class(toy):
 
 
 def test_plot_context_draws_beat_template_and_difference(mitdb_dir):
-    from ecg_utils.beats import add_templates, build_mitdb_beats
-    from ecg_utils.plots import plot_context
+    from ecg_utils.experiments.figures import plot_context
+    from ecg_utils.signal.build import build_mitdb_beats
+    from ecg_utils.signal.templates import add_templates
 
     beats = add_templates(build_mitdb_beats(mitdb_dir, records=["208"], representation="centered", verbose=False), 51)
     fig = plot_context(beats, classes=("N", "V", "S"))

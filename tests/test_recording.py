@@ -12,7 +12,7 @@ import pytest
 import wfdb
 
 from ecg_utils.errors import DataError
-from ecg_utils.recording import pick_lead, read_recording
+from ecg_utils.io.recording import pick_lead, read_recording
 
 FS = 360
 SECONDS = 120

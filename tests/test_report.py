@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from ecg_utils import config
-from ecg_utils.experiment import grid_points
-from ecg_utils.report import EXPERIMENTS, QUICK_GRIDS, SWEEP_PROFILES, jobs
+from ecg_utils.experiments.report import EXPERIMENTS, QUICK_GRIDS, SWEEP_PROFILES, jobs
+from ecg_utils.experiments.sweep import grid_points
 
 
 @pytest.mark.parametrize("profile", list(SWEEP_PROFILES))
@@ -50,7 +50,7 @@ def test_every_parameter_line_is_readable_by_papermill(notebook):
 def test_reports_open_with_the_summary_and_hide_the_code_the_notebook_keeps(tmp_path):
     import nbformat
 
-    from ecg_utils.report import render_html, summary_first
+    from ecg_utils.experiments.report import render_html, summary_first
 
     nb = nbformat.v4.new_notebook(metadata={"papermill": {"parameters": {"seeds": [0]}}})
     out = nbformat.v4.new_output("stream", name="stdout", text="numbers here\n")
@@ -65,3 +65,20 @@ def test_reports_open_with_the_summary_and_hide_the_code_the_notebook_keeps(tmp_
     page = render_html(path).read_text()
     assert "numbers here" in page and "secret_code" not in page and "show_summary" not in page
     assert page.index("numbers here") < page.index("The code is hidden")
+
+
+def test_sweep_notebooks_are_found_from_their_folder_and_an_unlisted_one_is_refused_loudly(tmp_path, monkeypatch):
+    """A sweep notebook added to notebooks/experiments/ runs in the main job without being listed; one without a
+    quick grid stops the quick profile with a message naming it, instead of silently never running."""
+    import shutil
+
+    from ecg_utils.experiments import report
+
+    folder = tmp_path / "notebooks"
+    shutil.copytree(config.PROJ_ROOT / "notebooks", folder)
+    shutil.copy(folder / "experiments" / "latent_dim.ipynb", folder / "experiments" / "dropout.ipynb")
+    monkeypatch.setattr(report, "NOTEBOOKS", folder)
+    assert "dropout" in report.experiments()
+    assert "experiment_dropout" in [name for name, _, _ in report.jobs("default")]
+    with pytest.raises(ValueError, match="notebooks/experiments/dropout.ipynb have no quick grid"):
+        report.jobs("quick")

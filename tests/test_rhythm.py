@@ -3,11 +3,11 @@ irregular stretches checked against the rhythm annotations of real records."""
 import numpy as np
 import pytest
 
-from ecg_utils.beats import rr_intervals
-from ecg_utils.dataset import Beats
 from ecg_utils.errors import DataError
+from ecg_utils.io.dataset import Beats
 from ecg_utils.metrics import episode_detection
-from ecg_utils.rhythm import IRREGULAR_THRESHOLD, irregular_stretches, irregularity, prematurity
+from ecg_utils.signal.rhythm import IRREGULAR_THRESHOLD, irregular_stretches, irregularity, prematurity
+from ecg_utils.signal.rr import rr_intervals
 
 FS = 360
 
@@ -84,8 +84,8 @@ def test_episode_detection_counts_overlap():
 
 def test_irregular_stretches_match_the_fibrillation_annotations_of_a_real_record(mitdb_dir):
     """Record 203 (DS1, where the threshold was chosen) has about 30 min of AF/flutter; 115 is sinus rhythm."""
-    from ecg_utils.beats import build_mitdb_beats
-    from ecg_utils.data import read_record
+    from ecg_utils.io.records import read_record
+    from ecg_utils.signal.build import build_mitdb_beats
 
     beats = build_mitdb_beats(mitdb_dir, records=["203", "115"], representation="centered", template_width=101,
                               verbose=False)

@@ -14,16 +14,18 @@ import pandas as pd
 import pytest
 import wfdb
 
-from ecg_utils import pretrained
 from ecg_utils.cli import main
-from ecg_utils.data import read_record
+from ecg_utils.detect import pretrained
 from ecg_utils.errors import DataError
-from ecg_utils.files import MARKER
-from ecg_utils.metrics import beat_detection, match_beats
-from ecg_utils.quality import PAD_S, unreadable_mask
-from ecg_utils.recording import Recording
-from ecg_utils.scan import COLUMNS, MIN_BEATS, REASONS, reasons, scan
-from ecg_utils.scan_output import write_scan
+from ecg_utils.io.files import MARKER
+from ecg_utils.io.recording import Recording
+from ecg_utils.io.records import read_record
+from ecg_utils.metrics import beat_detection
+from ecg_utils.scan.output import write_scan
+from ecg_utils.scan.stages import MIN_BEATS, scan
+from ecg_utils.scan.table import COLUMNS, REASONS, reasons
+from ecg_utils.signal.matching import match_beats
+from ecg_utils.signal.quality import PAD_S, unreadable_mask
 
 FS = 360
 SECONDS = 600
@@ -117,13 +119,13 @@ def test_a_wfdb_record_without_annotations_is_scanned(files, scans):
     s = scans["wfdb"]
     assert (s.recording.source, s.recording.lead, s.recording.fs, s.recording.name) == ("wfdb", "MLII", FS, "w119")
     assert s.recording.duration_s == pytest.approx(SECONDS)
-    assert tuple(s.beats.columns) == COLUMNS and len(s.stretches) == 0
-    assert 600 < len(s.beats) < 720  # 659 annotated beats in these ten minutes
+    assert tuple(s.table.columns) == COLUMNS and len(s.stretches) == 0
+    assert 600 < len(s.table) < 720  # 659 annotated beats in these ten minutes
 
 
 @pytest.mark.parametrize("fmt", ["csv", "npy", "edf"])
 def test_every_format_gives_the_same_beats_and_flags(scans, fmt):
-    ref, got = scans["wfdb"].beats, scans[fmt].beats
+    ref, got = scans["wfdb"].table, scans[fmt].table
     assert scans[fmt].recording.source == fmt
     assert len(got) == len(ref)
     shift = np.abs(got["sample"].to_numpy() - ref["sample"].to_numpy())
@@ -147,11 +149,11 @@ def test_beats_match_the_reference_and_ventricular_beats_are_flagged(mitdb_dir, 
     symbols = rec.ann_symbol[np.isin(rec.ann_sample, samples)]
     keep = samples < N
     samples, symbols = samples[keep], symbols[keep]
-    detected = result.beats["sample"].to_numpy()
+    detected = result.table["sample"].to_numpy()
     counts = beat_detection(detected, samples, FS)
     assert counts["se"] > 0.98 and counts["ppv"] > 0.98, counts
     ref_match, _ = match_beats(detected, samples, int(0.15 * FS))
-    flagged = result.beats.flagged.to_numpy()
+    flagged = result.table.flagged.to_numpy()
     ventricular = np.isin(symbols, ["V", "E"]) & (ref_match >= 0)
     normal = (symbols == "N") & (ref_match >= 0)
     assert ventricular.sum() > 100 and normal.sum() > 300
@@ -166,22 +168,22 @@ def test_atrial_fibrillation_is_a_rhythm_finding_and_not_a_flood_of_premature_be
     rec = read_record(mitdb_dir, "201")
     result = scan(Recording(rec.signal[:N], rec.fs, rec.lead, "201", "201", "wfdb", "mV"), detector)
     af = [(a / FS, min(b, N) / FS) for a, b in rec.rhythm_episodes(("(AFIB", "(AFL")) if a < N]
-    found = result.rhythm
+    found = result.episodes
     assert len(found) >= 1 and set(found.columns) >= {"start_s", "end_s", "duration_s", "beats"}
     covered = sum(max(0.0, min(e, b) - max(s, a)) for s, e in zip(found.start_s, found.end_s) for a, b in af)
     assert covered > 0.8 * sum(b - a for a, b in af)                    # most of the fibrillation is found
     assert covered > 0.8 * found.duration_s.sum()                       # and little else
-    inside = result.beats.irregular_rhythm
+    inside = result.table.irregular_rhythm
     # no timing evidence there: every beat's timing part is that of a beat exactly on time
-    on_time = result.beats.rhythm[inside].dropna()
+    on_time = result.table.timing[inside].dropna()
     assert inside.any() and on_time.nunique() == 1 and on_time.iloc[0] < result.threshold / 2
-    assert not (result.beats.reason[inside] == "premature").any()
+    assert not (result.table.reason[inside] == "premature").any()
     s = result.summary()["irregular_rhythm"]
     assert s["stretches"] == len(found) and s["duration_s"] == pytest.approx(found.duration_s.sum())
 
 
 def _check_reasons(result):
-    b = result.beats
+    b = result.table
     scored = b.score.notna()
     np.testing.assert_array_equal(b.flagged, scored & (b.score > result.threshold))
     assert b.reason[b.flagged].isin(REASONS).all()
@@ -189,7 +191,7 @@ def _check_reasons(result):
     assert b.reason[~b.readable].str.startswith("unreadable signal").all()
     assert (b.reason[b.readable & ~scored] == UNSCORED_AT_ENDS).all()
     assert b.score[~b.readable].isna().all() and not b.flagged[~b.readable].any()
-    want = reasons(b["shape"].to_numpy(), b["rhythm"].to_numpy(), b.flagged.to_numpy(), result.threshold)
+    want = reasons(b["shape"].to_numpy(), b["timing"].to_numpy(), b.flagged.to_numpy(), result.threshold)
     assert b.reason[scored].tolist() == want[scored.to_numpy()].tolist()
     return b
 
@@ -211,7 +213,7 @@ def test_every_flagged_beat_has_a_reason_and_only_those(scans, damaged):
 @pytest.mark.parametrize("kind", ["flat", "noisy", "saturated"])
 def test_an_unreadable_stretch_is_reported_and_not_scored(scans, damaged, kind):
     result = damaged[kind]
-    st, b = result.stretches, result.beats
+    st, b = result.stretches, result.table
     mine = st[st.kind == kind]
     assert len(mine) >= 1, st
     assert abs(mine.start_s.min() - A_S) <= TOL_S and abs(mine.end_s.max() - B_S) <= TOL_S, st
@@ -235,7 +237,7 @@ def test_an_unreadable_stretch_is_reported_and_not_scored(scans, damaged, kind):
     assert np.isnan(before.rr_next_s) and np.isnan(after.rr_prev_s)
     assert "premature" not in after.reason
 
-    clean = scans["wfdb"].beats  # the same record, undamaged
+    clean = scans["wfdb"].table  # the same record, undamaged
     far = lambda t: (t.time_s < A_S - 5) | (t.time_s >= B_S + 5)  # noqa: E731
     share, clean_share = b.flagged[far(b)].mean(), clean.flagged[far(clean)].mean()
     assert abs(share - clean_share) <= 0.03, (share, clean_share)  # measured 0.208-0.212 against 0.205
@@ -247,7 +249,7 @@ def test_an_unreadable_stretch_off_the_window_grid_has_no_flagged_beat(rec119, d
     signals = rec119.copy()
     signals[:, 0] = _damage(kind, rec119[:, 0], a)  # the same damage, from 252.6 s
     result = scan(_write_wfdb(tmp_path, kind, signals), detector)
-    b = result.beats
+    b = result.table
     inside = b[b["sample"].between(a, a + B - A - 1)]
     assert not inside.flagged.any(), inside[inside.flagged][["time_s", "readable", "reason"]]
 
@@ -255,13 +257,13 @@ def test_an_unreadable_stretch_off_the_window_grid_has_no_flagged_beat(rec119, d
 # --- 4. the outputs ------------------------------------------------------------------------------------------------
 
 def _listing(folder):
-    """What a folder holds, its marker file aside (:data:`ecg_utils.files.MARKER`)."""
+    """What a folder holds, its marker file aside (:data:`ecg_utils.io.files.MARKER`)."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.name != MARKER)
 
 
 def test_write_scan_writes_table_annotations_summary_and_report(damaged, tmp_path):
     result = damaged["flat"]
-    b, st = result.beats, result.stretches
+    b, st = result.table, result.stretches
     flagged = b[b.flagged]
     parent = tmp_path / "scans"
     out = write_scan(result, parent / "flat")
@@ -313,7 +315,7 @@ def test_writing_again_replaces_the_folder_whole(scans, damaged, tmp_path):
     write_scan(scans["wfdb"], out, report=False)
     assert _listing(out) == ["beats.csv", "summary.json", "w119.flag"]  # the old report, figures and notes: gone
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
-    assert len(pd.read_csv(out / "beats.csv")) == len(scans["wfdb"].beats)
+    assert len(pd.read_csv(out / "beats.csv")) == len(scans["wfdb"].table)
     assert json.loads((out / "summary.json").read_text())["recording"] == "w119"
 
 
@@ -412,12 +414,12 @@ def _bad_inputs(tmp, files, rec119):
         "too short": ([str(short)], f"short.hea: only 65 readable beats found in 60 s of lead MLII; a scan needs "
                                     f"at least {MIN_BEATS}"),
         "all flat": ([str(tmp / "flat.npy"), "--fs", "360"], "flat.npy: only 0 readable beats"),
-        "no such model": ([str(files / "w119.hea"), "--model", str(tmp / "no_model")], "no_model"),
+        "no such detector": ([str(files / "w119.hea"), "--detector", str(tmp / "no_model")], "no_model"),
     }
 
 
 BAD = ["missing file", "header without its signal file", "CSV of text", "CSV without --fs", "wrong --fs", "too short",
-       "all flat", "no such model"]
+       "all flat", "no such detector"]
 
 
 @pytest.mark.parametrize("case", BAD)
@@ -450,8 +452,8 @@ def test_cli_scans_two_recordings_into_one_subfolder_each(files, scans, tmp_path
         assert sorted(p.name for p in (out / name).iterdir()) == sorted(["beats.csv", f"{name}.flag", "summary.json",
                                                                          MARKER])
         table = pd.read_csv(out / name / "beats.csv")
-        np.testing.assert_array_equal(table["sample"], scans[fmt].beats["sample"])
-        np.testing.assert_array_equal(table.flagged, scans[fmt].beats.flagged)
+        np.testing.assert_array_equal(table["sample"], scans[fmt].table["sample"])
+        np.testing.assert_array_equal(table.flagged, scans[fmt].table.flagged)
         assert summary.set_index("recording").loc[name, "flagged"] == table.flagged.sum()
 
 
@@ -530,7 +532,7 @@ def test_every_beat_above_the_threshold_gets_a_reason():
 @pytest.mark.parametrize("which", ["clean", "noisy"])
 def test_summary_numbers_agree_with_the_table(scans, damaged, which):
     result = scans["wfdb"] if which == "clean" else damaged["noisy"]
-    s, b = result.summary(), result.beats
+    s, b = result.summary(), result.table
     scored, flagged = b[b.score.notna()], b[b.flagged]
     assert (s["beats"], s["beats_scored"], s["flagged"]) == (len(b), len(scored), len(flagged))
     assert s["burden_pct"] == pytest.approx(100 * len(flagged) / len(scored))
@@ -553,10 +555,10 @@ def test_other_sampling_rates_give_the_same_findings(rec119, detector, mitdb_dir
     result = scan(Recording(x, float(fs), "MLII", f"r{fs}", "memory", "npy", "mV"), detector)
     ref = read_record(mitdb_dir, "119")
     keep = np.isin(ref.ann_symbol, ["N", "V"]) & (ref.ann_sample < N - FS)
-    samples = np.round(result.beats["sample"].to_numpy() * FS / fs).astype(int)
+    samples = np.round(result.table["sample"].to_numpy() * FS / fs).astype(int)
     ref_match, _ = match_beats(samples, ref.ann_sample[keep], int(0.15 * FS))
     assert (ref_match >= 0).mean() > 0.99
-    flagged = result.beats["flagged"].to_numpy()[ref_match[ref_match >= 0]]
+    flagged = result.table["flagged"].to_numpy()[ref_match[ref_match >= 0]]
     is_v = ref.ann_symbol[keep][ref_match >= 0] == "V"
     assert flagged[is_v].mean() > 0.9 and flagged[~is_v].mean() < 0.05
 

@@ -1,9 +1,9 @@
 """The scan's report, opened in a real headless browser (Debian's chromium, installed by .ci/run)."""
 import numpy as np
 import pytest
+from conftest import run_chromium
 from matplotlib import image
 
-from conftest import run_chromium
 from ecg_utils.cli import main
 
 

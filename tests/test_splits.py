@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from ecg_utils.beats import build_mitdb_beats
-from ecg_utils.splits import DS1, DS2, split_interpatient, split_random
+from ecg_utils.io.databases.mitdb import DS1, DS2
+from ecg_utils.io.splits import split_interpatient, split_random
+from ecg_utils.signal.build import build_mitdb_beats
 
 # a few records of each side, and a paced one that must never appear
 RECORDS = ["101", "106", "119", "208", "105", "233", "102"]
@@ -40,7 +41,7 @@ def test_same_seed_same_split_other_seed_other_split(beats):
 
 def test_random_split_is_stratified_and_says_patients_are_mixed(beats):
     s = split_random(beats, test_size=0.25, seed=0)
-    assert s.info["patients_mixed"] is True and "optimistic" in s.summary()
+    assert s.info["patients_mixed"] is True and "optimistic" in s.describe()
     kept = beats[beats.record != "102"]
     for name, n in kept.counts().items():
         if n >= 20:
@@ -49,7 +50,7 @@ def test_random_split_is_stratified_and_says_patients_are_mixed(beats):
 
 
 def test_development_split_stays_inside_ds1(beats):
-    from ecg_utils.splits import split_development
+    from ecg_utils.io.splits import split_development
 
     s = split_development(beats, n_validation_records=1, n_test_records=1, seed=0)
     train, val, test = set(s.train.records()), set(s.validation.records()), set(s.test.records())
@@ -58,8 +59,9 @@ def test_development_split_stays_inside_ds1(beats):
 
 
 def test_the_reversed_interpatient_split_tests_ds1_with_a_model_of_ds2():
-    from ecg_utils.dataset import Beats
-    from ecg_utils.splits import DS1, DS2, split_interpatient
+    from ecg_utils.io.databases.mitdb import DS1, DS2
+    from ecg_utils.io.dataset import Beats
+    from ecg_utils.io.splits import split_interpatient
 
     records = DS1[:5] + DS2[:5]
     beats = Beats.from_arrays(np.zeros((40, 4)), [0, 1, 0, 2] * 10, record=np.repeat(records, 4))
@@ -71,8 +73,8 @@ def test_the_reversed_interpatient_split_tests_ds1_with_a_model_of_ds2():
 
 
 def test_by_default_half_the_training_side_learns_the_threshold():
-    from ecg_utils.dataset import Beats
-    from ecg_utils.splits import VALIDATION_SHARE, split_development
+    from ecg_utils.io.dataset import Beats
+    from ecg_utils.io.splits import VALIDATION_SHARE, split_development
 
     beats = Beats.from_arrays(np.zeros((len(DS1) * 4, 4)), [0, 1, 0, 0] * len(DS1), record=np.repeat(DS1, 4))
     s = split_development(beats, n_test_records=6, seed=0)

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecg_utils import summary
+from ecg_utils.experiments import overview as summary
 
 METRICS = {"n": 120, "counts": {"N": 100, "S": 10, "V": 10, "F": 0}, "roc_auc": 0.912, "average_precision": 0.7,
            "roc_auc_per_class": {"S": 0.85, "V": 0.97, "F": float("nan")}, "threshold": 4.9, "normal_fpr": 0.05,
@@ -12,16 +12,16 @@ METRICS = {"n": 120, "counts": {"N": 100, "S": 10, "V": 10, "F": 0}, "roc_auc": 
 
 
 def test_run_summary_states_the_split_and_the_numbers():
-    text = str(summary.run_summary(METRICS, {"name": "random", "patients_mixed": True}))
+    text = str(summary.run_overview(METRICS, {"name": "random", "patients_mixed": True}))
     assert "120 beats (N 100, S 10, V 10)" in text and "optimistic" in text
     assert "ROC AUC 0.912" in text and "S 0.850, V 0.970." in text and "chance" not in text
     assert "60.0% of S beats, 90.0% of V beats and 5.0% of normal beats" in text
-    low = str(summary.run_summary({**METRICS, "roc_auc": 0.52}, {"name": "interpatient", "patients_mixed": False}))
+    low = str(summary.run_overview({**METRICS, "roc_auc": 0.52}, {"name": "interpatient", "patients_mixed": False}))
     assert "chance" in low and "no test patient" in low
 
 
 def test_summary_html_is_one_block_with_escaped_text_and_links():
-    s = summary.Summary(["a < b"], table=pd.DataFrame({"x": [1]}), links=[("csv", "runs/s.csv")], title="Summary")
+    s = summary.Overview(["a < b"], table=pd.DataFrame({"x": [1]}), links=[("csv", "runs/s.csv")], title="Summary")
     page = s._repr_html_()
     assert page.startswith('<div id="summary"') and "a &lt; b" in page and '<a href="runs/s.csv">csv</a>' in page
 
@@ -38,7 +38,7 @@ def _sweep():
 
 
 def test_sweep_summary_shows_few_columns_and_writes_every_metric_beside_it(tmp_path):
-    s = summary.sweep_summary(_sweep(), ["latent_dim"], tmp_path / "sweep", link_from=tmp_path)
+    s = summary.sweep_overview(_sweep(), ["latent_dim"], tmp_path / "sweep", link_from=tmp_path)
     assert "6 runs: 2 points × 3 seeds" in s.lines[0]
     assert s.lines[1].startswith("Test ROC AUC: Best latent_dim=4: roc_auc 0.960 ± 0.010")
     assert "Validation loss" in s.lines[2] and "Best latent_dim=8" in s.lines[2]
@@ -52,5 +52,5 @@ def test_sweep_summary_shows_few_columns_and_writes_every_metric_beside_it(tmp_p
 
 
 def test_scores_summary_counts_flagged_beats_per_class():
-    text = str(summary.scores_summary(np.array([0.1, 2.0, 3.0, 0.2]), 1.0, y=[0, 1, 1, 0], class_names=["N", "S"]))
+    text = str(summary.scores_overview(np.array([0.1, 2.0, 3.0, 0.2]), 1.0, y=[0, 1, 1, 0], class_names=["N", "S"]))
     assert "4 beats scored; 2 (50.0%) above the threshold 1" in text and "N 0.0% of 2, S 100.0% of 2" in text

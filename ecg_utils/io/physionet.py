@@ -1,0 +1,133 @@
+"""PhysioNet: downloading a database with ``wfdb.dl_database``, checked against PhysioNet's own SHA-256 checksums,
+and finding (or fetching) the records the test suite reads.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from ecg_utils import config
+from ecg_utils.errors import DataError
+from ecg_utils.io.databases import get_database
+from ecg_utils.io.databases.mitdb import SHA256SUMS, TEST_RECORDS
+from ecg_utils.io.records import HOW_TO_GET_DATA, missing_files, records_in
+
+
+def download_mitdb(dest=None, records=None) -> Path:
+    """:func:`download` of the MIT-BIH Arrhythmia Database."""
+    return download("mitdb", dest, records)
+
+
+def download(database="mitdb", dest=None, records=None) -> Path:
+    """Download a database (:mod:`ecg_utils.io.databases`) from PhysioNet with ``wfdb.dl_database``.
+
+    Parameters
+    ----------
+    database : str
+        ``"mitdb"`` or ``"svdb"``.
+    dest : path, optional
+        Target folder (default ``data/raw/<database>``). Files already there are not fetched again.
+    records : list of str, optional
+        A subset of records (default all of them; duplicates dropped).
+
+    Every record whose PhysioNet SHA-256 checksums the package ships (the database's ``checksums``: MIT-BIH's) is
+    verified after the download; a mismatch, a failed download or a missing record raises :class:`DataError` in one
+    line.
+
+    Returns
+    -------
+    Path
+        The folder, ready for ``ECG_DATA_DIR`` (MIT-BIH) or ``ECG_<NAME>_DIR``.
+    """
+    import wfdb
+
+    db = get_database(database)
+    dest = Path(dest or config.RAW_DIR / db.name)
+    created = not dest.exists()
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = list(dict.fromkeys(str(r) for r in records)) if records is not None else "all"
+    print(f"Downloading the {db.title} from PhysioNet into {dest} ...", flush=True)
+    try:
+        wfdb.dl_database(db.name, dl_dir=str(dest), records=wanted, annotators=["atr"], overwrite=False)
+    except Exception as exc:  # network errors come in many types; say what happened in one line
+        if created and not any(dest.iterdir()):
+            dest.rmdir()  # leave no empty folder behind for the next search to find
+        raise DataError(f"Download of the {db.title} into {dest} failed: {exc}. {HOW_TO_GET_DATA}") from exc
+    present = records_in(dest)
+    missing = sorted(set(db.records if wanted == "all" else wanted) - set(present))
+    if db.checksums is not None:
+        sums = physionet_sha256()
+        verify_sha256(dest, [r for r in present if f"{r}.dat" in sums])
+    if missing:
+        raise DataError(f"Download into {dest} is incomplete: records {', '.join(missing)} are missing")
+    print(f"Downloaded {len(present)} records into {dest}", flush=True)
+    return dest
+
+
+def physionet_sha256() -> dict:
+    """PhysioNet's SHA-256 checksum of each MIT-BIH file it is known for: ``{"101.dat": "698d...", ...}``."""
+    return {name: digest for digest, name in (line.split() for line in SHA256SUMS.read_text().splitlines()
+                                               if line.strip())}
+
+
+def verify_sha256(folder, records) -> None:
+    """Check the files of ``records`` in ``folder`` against PhysioNet's SHA-256 checksums (:data:`SHA256SUMS`).
+
+    Raises
+    ------
+    DataError
+        Naming the first file that is missing or whose checksum differs, or a record with no known checksums.
+    """
+    known = physionet_sha256()
+    for record in records:
+        for ext in ("hea", "dat", "atr"):
+            name = f"{record}.{ext}"
+            if name not in known:
+                raise DataError(f"{name}: no PhysioNet checksum is known for it (see {SHA256SUMS.name})")
+            path = Path(folder) / name
+            if not path.is_file():
+                raise DataError(f"{path}: missing")
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != known[name]:
+                raise DataError(f"{path}: SHA-256 {digest[:12]}... differs from PhysioNet's {known[name][:12]}...: "
+                                "the file is corrupt or not the PhysioNet original; delete it and fetch it again")
+
+
+def dirs_for_tests() -> list:
+    """Where the tests look for the MIT-BIH records, in order: ``$ECG_DATA_DIR``, ``../shared/data/mitdb`` (CI),
+    ``data/raw/mitdb`` (where :func:`fetch_test_records` puts them)."""
+    env = os.environ.get(config.DATA_ENV)
+    return ([Path(env)] if env else []) + [config.PROJ_ROOT.parent / "shared" / "data" / "mitdb",
+                                           config.RAW_DIR / "mitdb"]
+
+
+def find_test_records():
+    """The first of :func:`dirs_for_tests` holding every record of :data:`TEST_RECORDS`, or None."""
+    for folder in dirs_for_tests():
+        if all(not missing_files(folder, r) for r in TEST_RECORDS):
+            return folder
+    return None
+
+
+def fetch_test_records(dest=None) -> Path:
+    """The folder of the records the tests read: one that holds them already, else ``data/raw/mitdb`` after
+    downloading them from PhysioNet, checked against PhysioNet's SHA-256 checksums.
+
+    Raises
+    ------
+    DataError
+        One line: where the records were looked for, and why the download failed (no internet, a checksum).
+    """
+    found = find_test_records()
+    if found is not None:
+        return found
+    dest = Path(dest or config.RAW_DIR / "mitdb")
+    where = ", ".join(str(f) for f in dirs_for_tests())
+    try:
+        download_mitdb(dest, records=TEST_RECORDS)
+        verify_sha256(dest, TEST_RECORDS)
+    except DataError as exc:
+        raise DataError(f"the tests need MIT-BIH records {' '.join(TEST_RECORDS)}, not found in {where}, and "
+                        f"fetching them failed: {exc}") from None
+    return dest

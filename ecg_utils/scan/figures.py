@@ -1,0 +1,161 @@
+"""The figures of a scanned recording: heart rate, flagged beats per hour, the score of every beat, strips.
+
+Functions of the scan's beat table (:mod:`ecg_utils.scan.table`) that draw on an optional ``ax`` (or ``fig``) and
+return the Figure; nothing here reads files.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ecg_utils.plotting import new_figure
+
+# -- a scanned recording ---------------------------------------------------------------------------
+REASON_COLORS = {"premature": "tab:orange", "unusual shape": "tab:red", "premature, unusual shape": "tab:purple"}
+
+
+def time_unit(duration_s) -> tuple:
+    """(seconds per unit, name) for a recording's time axis: minutes up to 2 hours, then hours."""
+    return (60.0, "minutes") if duration_s <= 2 * 3600 else (3600.0, "hours")
+
+
+def burden_bin(duration_s) -> tuple:
+    """(seconds, name) of the bins the burden is counted in: 10 minutes up to 3 hours, then hours."""
+    return (600.0, "10 minutes") if duration_s <= 3 * 3600 else (3600.0, "hour")
+
+
+def _duration(beats):
+    return float(beats["time_s"].max()) if len(beats) else 0.0
+
+
+def _shade_unreadable(ax, stretches, unit):
+    """Grey bands over the unreadable stretches (one legend entry)."""
+    for i, (a, b) in enumerate(zip(stretches["start_s"], stretches["end_s"])):
+        ax.axvspan(a / unit, b / unit, color="0.85", lw=0, label="unreadable signal" if i == 0 else None)
+
+
+def plot_heart_rate(beats, stretches=None, ax=None) -> Figure:
+    """Heart rate over the recording: the median of each minute's beat-to-beat rates (readable beats only).
+
+    Parameters
+    ----------
+    beats : DataFrame
+        A scan's per-beat table (``time_s``, ``heart_rate_bpm``, ``readable``).
+    stretches : DataFrame, optional
+        Unreadable stretches (``start_s``, ``end_s``), shaded.
+    """
+    fig = new_figure(None, ax, figsize=(10, 2.6), layout="constrained")
+    ax = ax or fig.add_subplot()
+    unit, name = time_unit(_duration(beats))
+    b = beats[beats["readable"] & np.isfinite(beats["heart_rate_bpm"])]
+    minute = (b["time_s"] // 60).astype(int)
+    per_min = b.groupby(minute)["heart_rate_bpm"].median()
+    if stretches is not None and len(stretches):
+        _shade_unreadable(ax, stretches, unit)
+    ax.plot((per_min.index * 60 + 30) / unit, per_min.to_numpy(), color="tab:blue", lw=1, label="median per minute")
+    ax.set(xlabel=f"time ({name})", ylabel="heart rate (beats/min)")
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def plot_score_timeline(beats, threshold, stretches=None, ax=None) -> Figure:
+    """Every scored beat's anomaly score over time, flagged beats coloured by reason, and the threshold.
+
+    The y axis stops at 4 x the threshold (or the 99.9th percentile, if higher); beats above it are drawn on the
+    top edge as triangles, so one extreme beat does not flatten the rest.
+    """
+    fig = new_figure(None, ax, figsize=(10, 3.2), layout="constrained")
+    ax = ax or fig.add_subplot()
+    unit, name = time_unit(_duration(beats))
+    b = beats[np.isfinite(beats["score"])]
+    top = max(4 * threshold, float(np.percentile(b["score"], 99.9))) if len(b) else 4 * threshold
+    if stretches is not None and len(stretches):
+        _shade_unreadable(ax, stretches, unit)
+    calm = b[~b["flagged"]]
+    ax.scatter(calm["time_s"] / unit, np.minimum(calm["score"], top), s=2, color="0.55", lw=0, rasterized=True,
+               label=f"not flagged ({len(calm):,})")
+    for reason, color in REASON_COLORS.items():
+        f = b[b["flagged"] & (b["reason"] == reason)]
+        if len(f):
+            over = f["score"] > top
+            ax.scatter(f["time_s"][~over] / unit, f["score"][~over], s=5, color=color, lw=0, rasterized=True,
+                       label=f"{reason} ({len(f):,})")
+            ax.scatter(f["time_s"][over] / unit, np.full(int(over.sum()), top), s=12, marker="^", color=color, lw=0)
+    ax.axhline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:.3g}")
+    ax.set(xlabel=f"time ({name})", ylabel="anomaly score\n(sum of -log p of the evidence)", ylim=(0, top * 1.03))
+    ax.legend(loc="upper right", fontsize=8, ncol=2, markerscale=3)
+    return fig
+
+
+def plot_burden(beats, ax=None) -> Figure:
+    """Flagged beats per hour of recording (per 10 minutes up to 3 hours, :func:`burden_bin`), stacked by reason,
+    with each bin's burden (% of its scored beats) above its bar."""
+    fig = new_figure(None, ax, figsize=(10, 2.8), layout="constrained")
+    ax = ax or fig.add_subplot()
+    duration = _duration(beats)
+    size, name = burden_bin(duration)
+    unit, unit_name = time_unit(duration)
+    b = beats[np.isfinite(beats["score"])]
+    which = (b["time_s"] // size).astype(int)
+    bins = np.arange(int(which.max()) + 1 if len(b) else 1)
+    left, width = bins * size / unit, 0.9 * size / unit
+    bottom = np.zeros(len(bins))
+    for reason, color in REASON_COLORS.items():
+        counts = b[b["flagged"] & (b["reason"] == reason)].groupby(which).size().reindex(bins, fill_value=0)
+        ax.bar(left, counts.to_numpy(), bottom=bottom, color=color, width=width, label=reason, align="edge")
+        bottom += counts.to_numpy()
+    scored = b.groupby(which).size().reindex(bins, fill_value=0).to_numpy()
+    for x, k, n in zip(left, bottom, scored):
+        if n:
+            ax.text(x + width / 2, k, f"{100 * k / n:.1f}%", ha="center", va="bottom", fontsize=7)
+    ax.set(xlabel=f"time ({unit_name})", ylabel=f"flagged beats\nper {name}", xlim=(0, len(bins) * size / unit))
+    ax.margins(y=0.15)
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def plot_beat_strips(signal, fs, beats, n=6, context_s=3.0, start=None, fig=None) -> Figure:
+    """The ``n`` highest-scoring flagged beats, each with ``context_s`` seconds of signal either side.
+
+    Parameters
+    ----------
+    signal : float array
+        The lead that was scanned (mV).
+    fs : float
+    beats : DataFrame
+        A scan's per-beat table.
+    n : int
+    context_s : float
+    start : datetime, optional
+        The recording's start: titles then give the clock time.
+    """
+    import datetime as dt
+
+    shown = beats[beats["flagged"]].nlargest(n, "score")
+    fig = new_figure(fig, figsize=(10, 1.9 * max(len(shown), 1)), layout="constrained")
+    if not len(shown):
+        ax = fig.add_subplot()
+        ax.text(0.5, 0.5, "no flagged beats", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
+    half = int(context_s * fs)
+    for ax, (_, row) in zip(axes, shown.iterrows()):
+        c = int(row["sample"])
+        a, b = max(0, c - half), min(len(signal), c + half)
+        t = (np.arange(a, b) - c) / fs
+        ax.plot(t, signal[a:b], color="k", lw=0.7)
+        near = beats[(beats["sample"] >= a) & (beats["sample"] < b)]
+        for _, other in near.iterrows():
+            x = (other["sample"] - c) / fs
+            ax.axvline(x, color=REASON_COLORS.get(other["reason"], "0.8") if other["flagged"] else "0.85",
+                       lw=2.5 if other["sample"] == c else 0.8, alpha=0.35 if other["sample"] == c else 0.6, zorder=0)
+        when = (start + dt.timedelta(seconds=float(row["time_s"]))).strftime("%H:%M:%S") if start else \
+            str(dt.timedelta(seconds=round(float(row["time_s"]))))
+        rr = row["rr_prev_s"] / row["rr_local_s"] if row["rr_local_s"] else np.nan
+        ax.set_title(f"beat {int(row['beat'])} at {when}: {row['reason']} (score {row['score']:.1f}; previous RR "
+                     f"{row['rr_prev_s']:.2f} s = {rr:.2f} x local mean)", fontsize=9, loc="left")
+        ax.set_xlim(-context_s, context_s)
+        ax.set_ylabel("mV", fontsize=8)
+    axes[-1].set_xlabel("seconds from the flagged beat (coloured lines: flagged beats; grey: the others)")
+    return fig

@@ -1,0 +1,148 @@
+"""The scan's report: one self-contained HTML page a clinician reads, findings first, the figures embedded."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+from pathlib import Path
+
+import numpy as np
+
+from ecg_utils.scan.annotations import ANNOTATOR, _safe_name
+from ecg_utils.scan.figures import burden_bin, plot_beat_strips, plot_burden, plot_heart_rate, plot_score_timeline
+
+STRIP_COUNT = 6
+
+
+# -- the report ------------------------------------------------------------------------------------
+def _start(result):
+    try:
+        return dt.datetime.fromisoformat(result.recording.start) if result.recording.start else None
+    except ValueError:
+        return None
+
+
+def _clock(seconds, start):
+    if start is not None:
+        return (start + dt.timedelta(seconds=float(seconds))).strftime("%Y-%m-%d %H:%M:%S")
+    return str(dt.timedelta(seconds=round(float(seconds))))
+
+
+def report_figures(result) -> dict:
+    """The report's figures, by file name."""
+    b, st, rec = result.table, result.stretches, result.recording
+    return {
+        "burden": plot_burden(b),
+        "heart_rate": plot_heart_rate(b, st),
+        "score_timeline": plot_score_timeline(b, result.threshold, st),
+        "strips": plot_beat_strips(rec.signal, rec.fs, b, n=STRIP_COUNT, start=_start(result)),
+    }
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def _table(header, rows) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+NOTES = {
+    "flat": "lead off or recorder stopped (or an asystole: look at it)",
+    "saturated": "the amplifier clipped",
+    "noisy": "noise, or ventricular flutter/fibrillation (no distinct beats): look at it",
+}
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.45}
+h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
+.summary{background:#f5f7fa;border:1px solid #dde3ea;border-radius:6px;padding:.8em 1.2em}
+.big{font-size:1.25em;font-weight:600} .muted{color:#666;font-size:.9em}
+table{border-collapse:collapse;font-size:.9em;margin:.5em 0} td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}
+th{background:#f0f0f0} td:first-child,th:first-child{text-align:left} img{max-width:100%;display:block;margin:.5em 0}
+"""
+
+
+def write_report(result, folder) -> Path:
+    """Write ``report.html`` and ``figures/*.png`` into ``folder``."""
+    folder = Path(folder)
+    (folder / "figures").mkdir(exist_ok=True)
+    for name, fig in report_figures(result).items():
+        fig.savefig(folder / "figures" / f"{name}.png", dpi=100)
+    (folder / "report.html").write_text(report_html(result, folder / "figures"))
+    return folder / "report.html"
+
+
+def report_html(result, figure_dir) -> str:
+    """The report page, findings first, figures embedded from ``figure_dir``."""
+    s, b, st, start = result.summary(), result.table, result.stretches, _start(result)
+    scored = b[np.isfinite(b["score"])]
+    flagged = b[b["flagged"]]
+    esc = html.escape
+    reasons = ", ".join(f"{n:,} {r}" for r, n in s["reasons"].items() if n) or "none"
+    unread = (f"{s['unreadable_s'] / 60:.1f} min could not be read (" +
+              ", ".join(f"{k} {v / 60:.1f} min" for k, v in s["unreadable"].items()) +
+              "): beats there are not scored." if s["unreadable_s"] else "The whole recording could be read.")
+    hr = f"{s['heart_rate_bpm_median']:.0f} beats/min" if s["heart_rate_bpm_median"] else "unknown"
+    burden = f"{s['burden_pct']:.1f}%" if s["burden_pct"] is not None else "-"
+    size, bin_name = burden_bin(s["duration_s"])
+    per_bin = [(f"{_clock(h * size, start)}", f"{len(g):,}", f"{int(g['flagged'].sum()):,}",
+                f"{100 * g['flagged'].mean():.1f}%",
+                f"{np.nanmedian(g['heart_rate_bpm']):.0f}" if np.isfinite(g["heart_rate_bpm"]).any() else "-")
+               for h, g in scored.groupby((scored["time_s"] // size).astype(int))]
+    top = flagged.nlargest(20, "score")
+    top_rows = [(int(r["beat"]), _clock(r["time_s"], start), r["reason"], f"{r['score']:.1f}", f"{r['shape']:.1f}",
+                 f"{r['timing']:.1f}", f"{r['rr_prev_s']:.2f}", f"{r['rr_local_s']:.2f}") for _, r in top.iterrows()]
+    st_rows = [(k, _clock(a, start), _clock(e, start), f"{d:.0f}", NOTES.get(k, ""))
+               for k, a, e, d in zip(st["kind"], st["start_s"], st["end_s"], st["duration_s"])]
+    rh = result.episodes
+    rh_rows = [(_clock(a, start), _clock(e, start), f"{d / 60:.1f}", f"{n:,}")
+               for a, e, d, n in zip(rh["start_s"], rh["end_s"], rh["duration_s"], rh["beats"])]
+    irr = s["irregular_rhythm"]
+    rhythm_text = (f"Irregular rhythm (as in atrial fibrillation): {irr['stretches']} stretch(es), "
+                   f"{irr['duration_s'] / 60:.1f} min in all." if irr["stretches"] else "No stretch of irregular rhythm.")
+    fig = {p.stem: _img(p, p.stem.replace("_", " ")) for p in sorted(Path(figure_dir).glob("*.png"))}
+    t = s["timings_s"]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>ECG-Detector scan: {esc(s['recording'])}</title>
+<style>{CSS}</style></head><body>
+<h1>ECG-Detector scan: {esc(s['recording'])}</h1>
+<p class="muted">{esc(s['file'])} &middot; lead {esc(s['lead'])} &middot; {s['fs']:g} Hz &middot;
+{s['duration_s'] / 3600:.2f} h{(' &middot; started ' + esc(start.isoformat(' '))) if start else ''}</p>
+<div class="summary" id="summary">
+<p class="big">{s['flagged']:,} of {s['beats_scored']:,} beats flagged ({burden}; {s['flagged_per_hour']:.0f} per hour)</p>
+<p>Why: {esc(reasons)}. "Premature" means the beat came early for the local rhythm; "unusual shape" means it
+differs from this patient's own typical beat more than normal beats do. Median heart rate {hr}. {esc(rhythm_text)} {esc(unread)}</p>
+<p class="muted">A beat is flagged when its anomaly score is above {s['threshold']:.3g}, a threshold learned from
+normal beats of other patients (mean + 2 std of their scores). This is a screening aid that points at beats to
+review, not a diagnosis. Detector: {esc(s['detector'])}.</p>
+</div>
+<h2>Flagged beats per {bin_name}</h2>{fig.get('burden', '')}
+{_table([f'{bin_name} from', 'beats scored', 'flagged', 'burden', 'median heart rate'], per_bin)}
+<h2>Heart rate</h2>{fig.get('heart_rate', '')}
+<h2>Anomaly score of every beat</h2>{fig.get('score_timeline', '')}
+<h2>The most anomalous beats, with 3 s of context</h2>{fig.get('strips', '')}
+{_table(['beat', 'time', 'reason', 'score', 'shape part', 'timing part', 'previous RR (s)', 'local mean RR (s)'], top_rows)}
+<h2>Irregular rhythm</h2>
+<p class="muted">Stretches of at least 30 s where consecutive intervals between normal-shaped beats keep differing
+(atrial fibrillation does this; bigeminy does not). There, an early beat is no evidence: beats are judged by their
+shape alone.</p>
+{_table(['from', 'to', 'minutes', 'beats'], rh_rows) if rh_rows else '<p>None found.</p>'}
+<h2>Unreadable signal</h2>
+{_table(['kind', 'from', 'to', 'seconds', 'what it may be'], st_rows) if st_rows else '<p>None found.</p>'}
+<h2>Files</h2>
+<p><code>beats.csv</code>: every detected beat (time, RR intervals, score and its parts, irregular rhythm, flagged,
+reason).
+<code>{esc(_safe_name(s['recording']))}.{ANNOTATOR}</code>: the flagged beats (<code>Q</code>) and unreadable stretches
+(<code>~</code>) as WFDB annotations; beside the record, <code>wfdb.rdann(record, "{ANNOTATOR}")</code> or WAVE with
+<code>-a {ANNOTATOR}</code> shows them. <code>summary.json</code>: the numbers above.</p>
+<p class="muted">R-peaks: {s['peaks'].get('beats', 0):,} found, {s['peaks'].get('agreed', 0):,} by both fast detectors
+(sleepecg, Pan-Tompkins), a second look by gqrs at {100 * s['peaks'].get('second_look_share', 0):.0f}% of the signal.
+Scan time {t.get('total', 0):.1f} s (read {t.get('read', 0):.1f}, quality {t.get('quality', 0):.1f}, R-peaks
+{t.get('peaks', 0):.1f}, beats {t.get('beats', 0):.1f}, score {t.get('score', 0):.1f}, rhythm {t.get('rhythm', 0):.1f}).</p>
+</body></html>
+"""

@@ -1,0 +1,226 @@
+"""Scan a recording: read -> unreadable stretches -> R-peaks -> beats -> score, into one table.
+
+No beat annotation and no training is needed: the detector shipped with the package
+(:func:`ecg_utils.detect.pretrained.load_detector`) or any saved one scores the beats, each judged against the patient's
+own template and timing. :func:`ecg_utils.scan.output.write_scan` writes the table, a WFDB annotation file and the
+report.
+
+Examples
+--------
+>>> result = scan("holter/rec01.edf")                                # doctest: +SKIP
+>>> result.table.loc[result.table.flagged, ["time_s", "reason"]]     # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ecg_utils.errors import DataError
+from ecg_utils.io.recording import MAX_FS, MIN_FS, Recording, read_recording
+from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
+from ecg_utils.signal.cutting import beats_from_peaks
+from ecg_utils.signal.peaks import find_peaks, qrs_band
+from ecg_utils.signal.quality import unreadable_mask, unreadable_stretches
+from ecg_utils.signal.rhythm import STRETCH_COLUMNS, irregular_stretches
+from ecg_utils.signal.templates import add_templates
+
+#: Fewest readable beats a scan needs: a patient's template is the median of the 101 nearest regular beats.
+MIN_BEATS = 101
+
+
+@dataclass
+class Scan:
+    """What a scan found in one recording.
+
+    Attributes
+    ----------
+    recording : Recording
+        The lead that was read (its signal included, for the report's strips).
+    table : DataFrame
+        The beat table (``beats.csv``): one row per detected beat, in time order
+        (:data:`ecg_utils.scan.table.COLUMNS`): sample index and time, RR intervals and heart
+        rate, whether the signal around it is readable, the score and its ``shape`` and ``timing`` parts
+        (:meth:`~ecg_utils.detect.autoencoder.AutoencoderDetector.score_parts`), ``flagged`` (score above the threshold) and
+        a plain ``reason``: "premature", "unusual shape", both, or why the beat was not scored; ``irregular_rhythm``
+        marks the beats inside a stretch of irregular rhythm.
+    stretches : DataFrame
+        The unreadable stretches (:func:`ecg_utils.signal.quality.unreadable_stretches`).
+    episodes : DataFrame
+        The rhythm episodes found: today the stretches of irregular rhythm (:func:`ecg_utils.signal.rhythm.irregular_stretches`: at least
+        30 s where consecutive normal-to-normal intervals keep differing, as in atrial fibrillation).
+    threshold : float
+        The detector's threshold.
+    detector : str
+        Which detector scored the beats (its folder, or "pretrained").
+    timings : dict
+        Seconds per stage.
+    peak_stats : dict
+        What the R-peak detection did (:func:`ecg_utils.signal.peaks.find_peaks`).
+    """
+
+    recording: Recording
+    table: pd.DataFrame
+    stretches: pd.DataFrame
+    threshold: float
+    detector: str
+    timings: dict = field(default_factory=dict)
+    peak_stats: dict = field(default_factory=dict)
+    episodes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STRETCH_COLUMNS)))
+
+    @property
+    def beats(self) -> pd.DataFrame:
+        """The beat table under its 0.1 name (:attr:`table`; deprecated: ``beats`` is a Beats dataset elsewhere)."""
+        warnings.warn("Scan.beats is now Scan.table (the beat table); the old name works until ecg-detector 0.3",
+                      DeprecationWarning, stacklevel=2)
+        return self.table
+
+    @property
+    def rhythm(self) -> pd.DataFrame:
+        """The rhythm episodes under their 0.1 name (:attr:`episodes`; deprecated)."""
+        warnings.warn("Scan.rhythm is now Scan.episodes; the old name works until ecg-detector 0.3",
+                      DeprecationWarning, stacklevel=2)
+        return self.episodes
+
+    def summary(self) -> dict:
+        """The numbers a report opens with, JSON-ready."""
+        b, rec = self.table, self.recording
+        readable = b[b.readable & b.score.notna()]
+        flagged = b[b.flagged]
+        hours = rec.duration_s / 3600
+        return {
+            "recording": rec.name, "file": rec.path, "lead": rec.lead, "fs": rec.fs, "source": rec.source,
+            "start": rec.start, "duration_s": rec.duration_s,
+            "beats": int(len(b)), "beats_scored": int(len(readable)), "flagged": int(len(flagged)),
+            "burden_pct": 100 * len(flagged) / len(readable) if len(readable) else None,
+            "flagged_per_hour": len(flagged) / hours if hours else None,
+            "reasons": {r: int((flagged.reason == r).sum()) for r in REASONS},
+            "heart_rate_bpm_median": float(np.nanmedian(readable.heart_rate_bpm)) if len(readable) else None,
+            "unreadable_s": float(unreadable_mask(self.stretches, len(rec.signal)).sum() / rec.fs),
+            "unreadable": {k: float(self.stretches.duration_s[self.stretches.kind == k].sum())
+                           for k in sorted(set(self.stretches.kind))},
+            "irregular_rhythm": {"stretches": int(len(self.episodes)),
+                                 "duration_s": float(self.episodes.duration_s.sum()),
+                                 "longest_s": float(self.episodes.duration_s.max()) if len(self.episodes) else 0.0,
+                                 "list": self.episodes[["start_s", "end_s", "duration_s", "beats"]].to_dict("records")},
+            "threshold": self.threshold, "detector": self.detector,
+            "timings_s": self.timings, "peaks": self.peak_stats,
+        }
+
+
+def _log(verbose, message):
+    if verbose:
+        print(message, flush=True)
+
+
+def scan(source, detector=None, lead=None, fs=None, units=None, column=None, verbose=False) -> Scan:
+    """Find the abnormal beats of one recording.
+
+    Parameters
+    ----------
+    source : path or Recording
+        A WFDB record (``.hea``), EDF, CSV/TSV/TXT or ``.npy`` file (:func:`ecg_utils.io.recording.read_recording`),
+        or a recording already read.
+    detector : AutoencoderDetector, path, or None
+        A fitted detector, the folder of a saved one, or None for the detector shipped with the package.
+    lead, fs, units, column
+        How to read ``source`` (see :func:`~ecg_utils.io.recording.read_recording`).
+    verbose : bool
+        Print one line per stage, with its time (long recordings take seconds per stage).
+
+    Returns
+    -------
+    Scan
+
+    Raises
+    ------
+    DataError
+        For input that cannot be read, a recording with fewer than :data:`MIN_BEATS` readable beats, or a detector
+        that cannot scan (one that needs annotations it cannot have).
+    """
+    from ecg_utils.detect.pretrained import load_detector
+
+    timings, t_all = {}, time.perf_counter()
+    t0 = time.perf_counter()
+    rec = source if isinstance(source, Recording) else read_recording(source, lead=lead, fs=fs, units=units,
+                                                                      column=column)
+    if isinstance(source, Recording):  # built by hand: check what read_recording would have
+        _check_recording(rec)
+    timings["read"] = time.perf_counter() - t0
+    _log(verbose, f"{rec.name}: {rec.duration_s / 60:.1f} min of lead {rec.lead} at {rec.fs:g} Hz read from "
+                  f"{rec.path} ({timings['read']:.1f} s)")
+    det, det_name = load_detector(detector)
+    _check_scannable(det, det_name)
+
+    t0 = time.perf_counter()
+    band = qrs_band(rec.signal, rec.fs)
+    stretches = unreadable_stretches(rec.signal, rec.fs, band)
+    skip = unreadable_mask(stretches, len(rec.signal))
+    timings["quality"] = time.perf_counter() - t0
+    _log(verbose, f"  unreadable signal: {len(stretches)} stretch(es), {skip.sum() / rec.fs:.0f} s "
+                  f"({timings['quality']:.1f} s)")
+
+    t0 = time.perf_counter()
+    stats = {}
+    peaks = find_peaks(rec.signal, rec.fs, stats=stats, band=band, skip=skip)
+    timings["peaks"] = time.perf_counter() - t0
+    _log(verbose, f"  R-peaks: {len(peaks):,} beats; the two fast detectors agreed on {stats.get('agreed', 0):,}, "
+                  f"gqrs re-read {100 * stats.get('second_look_share', 0):.0f}% of the signal "
+                  f"({timings['peaks']:.1f} s)")
+    del band
+
+    t0 = time.perf_counter()
+    readable = ~skip[peaks] if len(peaks) else np.zeros(0, dtype=bool)
+    if readable.sum() < MIN_BEATS:
+        unread = (f"; {skip.sum() / rec.fs:.0f} s of it is unreadable ({', '.join(sorted(set(stretches['kind'])))})"
+                  if skip.any() else "")
+        raise DataError(f"{rec.path}: only {int(readable.sum())} readable beats found in {rec.duration_s:.0f} s of "
+                        f"lead {rec.lead}{unread}; a scan needs at least {MIN_BEATS} (the patient's own template is "
+                        "the median of the 101 nearest regular beats)")
+    segment = np.searchsorted(np.sort(stretches["start"].to_numpy()), peaks[readable], side="right")
+    info = det.train_info_ or {}
+    beats = beats_from_peaks(rec.signal, rec.fs, peaks[readable], info.get("representation", det.representation_),
+                             rec.name, segments=segment, params=info.get("params"))
+    if det.context == "template":
+        beats = add_templates(beats, int(info.get("template_width") or MIN_BEATS), info.get("template_regular"))
+    timings["beats"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    parts = det.score_parts(beats)
+    timings["score"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rhythm = irregular_stretches(beats, rec.fs)
+    timings["rhythm"] = time.perf_counter() - t0
+    table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches)
+    inside = np.zeros(len(table), dtype=bool)
+    for a, b in zip(rhythm.start, rhythm.end):
+        inside |= (table["sample"].to_numpy() >= a) & (table["sample"].to_numpy() <= b)
+    table["irregular_rhythm"] = inside
+    timings["total"] = time.perf_counter() - t_all
+    _log(verbose, f"  scored {len(beats):,} beats ({timings['beats']:.1f} s to cut them, {timings['score']:.1f} s to "
+                  f"score): {int(table.flagged.sum()):,} flagged above the threshold {det.threshold_:.3g}")
+    if len(rhythm):
+        _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
+    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, stats, rhythm)
+
+
+def _check_recording(rec):
+    signal = np.asarray(rec.signal)
+    if signal.ndim != 1 or signal.size == 0:
+        raise DataError(f"{rec.path}: the signal must be one lead (a 1-D array), got shape {signal.shape}")
+    if not np.isfinite(signal).all():
+        raise DataError(f"{rec.path}: {int((~np.isfinite(signal)).sum())} samples are NaN or infinite; read the "
+                        "file with read_recording, which fills gaps, or fill them first")
+    if not (np.isfinite(rec.fs) and MIN_FS <= rec.fs <= MAX_FS):
+        raise DataError(f"{rec.path}: sampling rate {rec.fs} Hz is outside {MIN_FS:g}-{MAX_FS:g} Hz")
+
+
+def _check_scannable(det, name):
+    if det.rr_features:
+        raise DataError(f"{name}: this detector takes RR intervals as a model input (rr_features=True); the scan "
+                        "supports detectors of beats, templates and rhythm (the recommended preset)")
+    if det.representation_ not in ("centered", "kaggle"):
+        raise DataError(f"{name}: the detector was trained on {det.representation_!r} beats, which a scan cannot cut")

@@ -1,0 +1,70 @@
+"""The scan's beat table: one row per detected beat (:data:`COLUMNS`), and the plain reason of each flag."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Columns of the per-beat table, in order.
+COLUMNS = ("beat", "sample", "time_s", "rr_prev_s", "rr_next_s", "rr_local_s", "heart_rate_bpm", "readable",
+           "score", "shape", "timing", "irregular_rhythm", "flagged", "reason")
+
+#: The reasons a flagged beat can have.
+REASONS = ("premature", "unusual shape", "premature, unusual shape")
+
+
+def reasons(shape, timing, flagged, threshold) -> np.ndarray:
+    """Why each flagged beat was flagged: the parts of its score that carry at least half the threshold.
+
+    A flagged beat's ``shape + timing`` exceeds the threshold, so at least one part does: every flagged beat has
+    a reason. "premature" is the timing part (the beat came early for the local rhythm), "unusual shape" the
+    reconstruction part (the beat differs from the patient's template in a way normal beats do not).
+
+    Examples
+    --------
+    >>> reasons(np.array([9.0, 1.0, 5.0, 1.0]), np.array([0.5, 9.0, 5.0, 1.0]), np.array([1, 1, 1, 0], bool), 8.0).tolist()
+    ['unusual shape', 'premature', 'premature, unusual shape', '']
+    """
+    half = threshold / 2
+    out = np.full(len(shape), "", dtype=object)
+    is_shape, is_timing = flagged & (shape >= half), flagged & (timing >= half)
+    out[is_timing & ~is_shape] = REASONS[0]
+    out[is_shape & ~is_timing] = REASONS[1]
+    out[is_shape & is_timing] = REASONS[2]
+    return out
+
+
+def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches) -> pd.DataFrame:
+    """The per-beat table: every detected peak, scored where readable and far enough from the ends to be cut."""
+    from ecg_utils.signal.rr import rr_intervals
+
+    n = len(peaks)
+    scored = readable & np.isin(peaks, beats.sample)  # the cut beats, in peak order as the scores are
+    rr = np.full((n, 3), np.nan)
+    rr[readable] = rr_intervals(peaks[readable], rec.fs, segments=segment)
+    table = pd.DataFrame({"beat": np.arange(n), "sample": peaks, "time_s": peaks / rec.fs,
+                          "rr_prev_s": rr[:, 0], "rr_next_s": rr[:, 1], "rr_local_s": rr[:, 2]})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["heart_rate_bpm"] = 60.0 / table["rr_prev_s"]
+    table["readable"] = readable
+    for name in ("score", "shape", "timing"):
+        col = np.full(n, np.nan)
+        col[scored] = parts[name]
+        table[name] = col
+    flagged = scored & (table["score"].to_numpy() > threshold)
+    table["flagged"] = flagged
+    why = reasons(table["shape"].to_numpy(), table["timing"].to_numpy(), flagged, threshold)
+    kinds = _stretch_kind(peaks, stretches)
+    why[~readable] = [f"unreadable signal ({k})" for k in kinds[~readable]]
+    why[readable & ~scored] = "too close to the recording's start or end to cut"
+    table["reason"] = why
+    table["irregular_rhythm"] = False
+    return table[list(COLUMNS)]
+
+
+def _stretch_kind(peaks, stretches) -> np.ndarray:
+    """The kind of unreadable stretch each peak lies in ("" for none)."""
+    out = np.full(len(peaks), "", dtype=object)
+    for kind, a, b in zip(stretches["kind"], stretches["start"], stretches["end"]):
+        inside = (peaks >= a) & (peaks < b)
+        out[inside] = np.where(out[inside] == "", kind, out[inside] + ", " + kind)
+    return out

@@ -1,0 +1,146 @@
+"""Rhythm evidence: how premature a beat is for the local rhythm, and where the rhythm itself is irregular.
+
+A premature beat is one that comes early for the rhythm around it: ``-log(previous RR / local mean RR)``. That
+means something only where the rhythm is regular. In atrial fibrillation every interval differs from the last,
+every other beat "comes early", and a prematurity score floods the output with normal beats. So the rhythm is
+judged first: :func:`irregularity` measures, around each beat, how much consecutive intervals between
+*normal-shaped* beats differ; where it is high (:data:`IRREGULAR_THRESHOLD`), :func:`prematurity` carries no
+timing evidence, and :func:`irregular_stretches` reports the stretch as a rhythm finding (start, end, duration).
+
+Why normal-shaped beats only: a ventricular ectopic beat and its compensatory pause make two very unequal
+intervals even in a perfectly regular sinus rhythm; bigeminy does it every other beat. Holter analysers measure
+rhythm on normal-to-normal (NN) intervals for this reason. A beat counts as normal-shaped when it correlates with
+its patient's template (:func:`ecg_utils.signal.templates.add_templates`, no labels) at :data:`NORMAL_SHAPE_CORR` or more.
+An interval is then compared with the previous ``lags`` NN intervals and the smallest difference kept, so that a
+regular alternation (bigeminy, trigeminy of atrial beats) is not mistaken for disorder.
+
+The constants were chosen on the DS1 records only (the records with atrial fibrillation or flutter there are 201
+and 203): in windows of 64 NN intervals, the median difference exceeds 0.042 (about 4%) in fewer than 1% of
+beats outside AF/AFL episodes, and in more than 90% of beats inside them (the geometric mean of the two
+quantiles). ``python -m bench.records`` evaluates the stretches on every record against the ``(AFIB`` /
+``(AFL`` rhythm annotations, which the detector never reads.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ecg_utils.errors import DataError
+from ecg_utils.io.dataset import Beats
+from ecg_utils.signal.rr import rr_ratios
+
+#: A beat is normal-shaped for the rhythm when it correlates with its patient's template at least this much.
+NORMAL_SHAPE_CORR = 0.9
+#: NN intervals in the centred rolling median of :func:`irregularity`.
+IRREGULAR_WINDOW = 64
+#: Each NN interval is compared with this many previous NN intervals; the smallest log difference counts.
+IRREGULAR_LAGS = 3
+#: Irregularity (a median absolute log difference of NN intervals) above which the rhythm counts as irregular.
+IRREGULAR_THRESHOLD = 0.042
+#: Shortest irregular stretch reported as a rhythm finding, in seconds (shorter ones still mute prematurity).
+MIN_STRETCH_S = 30.0
+#: Columns of :func:`irregular_stretches`.
+STRETCH_COLUMNS = ("record", "start", "end", "start_s", "end_s", "duration_s", "beats")
+
+
+def template_correlation(beats: Beats) -> np.ndarray:
+    """Pearson correlation of each beat with its patient's template, (n,); 1 for every beat without templates."""
+    if beats.template is None:
+        return np.ones(len(beats))
+    X = beats.X - beats.X.mean(axis=1, keepdims=True)
+    T = beats.template - beats.template.mean(axis=1, keepdims=True)
+    num = (X * T).sum(axis=1, dtype=np.float64)
+    den = np.sqrt((X * X).sum(axis=1, dtype=np.float64) * (T * T).sum(axis=1, dtype=np.float64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _check_rr(beats: Beats):
+    if len(beats) and np.isnan(beats.rr[:, 2]).all():
+        raise DataError(f"{beats.info.get('file', 'beats')}: these beats carry no RR intervals (Kaggle CSV rows); "
+                        "rhythm evidence needs beats cut from a recording")
+
+
+def _adjacent(sample, rr_prev) -> np.ndarray:
+    """For each beat after the first, whether the beat before it in the array is the one before it in the recording
+    (its previous RR interval spans exactly the gap in samples): False after beats left out, as in a set of normal
+    beats only, whose next beat's "previous interval" ends at a beat that is not there."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.diff(sample).astype(np.float64) / rr_prev[1:].astype(np.float64)   # samples per second
+    finite = np.isfinite(ratio) & (ratio > 0)
+    if not finite.any():
+        return np.zeros(len(ratio), dtype=bool)
+    fs = np.median(ratio[finite])
+    return finite & (np.abs(ratio - fs) < 0.01 * fs)
+
+
+def irregularity(beats: Beats, window=IRREGULAR_WINDOW, lags=IRREGULAR_LAGS, min_corr=NORMAL_SHAPE_CORR) -> np.ndarray:
+    """How irregular the rhythm is around each beat: (n,), about 0.01 in sinus rhythm, 0.05-0.15 in AF.
+
+    For each record (beats in time order), the intervals whose two beats are both normal-shaped
+    (:func:`template_correlation` >= ``min_corr``) and both present (a set of normal beats only leaves gaps) form
+    the NN series; each NN interval's distance to the nearest
+    of the ``lags`` previous ones, ``min_k |log NN_i - log NN_(i-k)|``, is smoothed by a centred rolling median
+    over ``window`` NN intervals, and every beat takes the value of the nearest NN interval. A record with fewer
+    than ``lags + 2`` NN intervals is 0 (no evidence).
+    """
+    _check_rr(beats)
+    out = np.zeros(len(beats))
+    normal = template_correlation(beats) >= min_corr
+    log_rr = np.log(beats.rr[:, 0].astype(np.float64))
+    for record in beats.records():
+        idx = np.flatnonzero(beats.record == record)
+        idx = idx[np.argsort(beats.sample[idx], kind="stable")]
+        nn = np.isfinite(log_rr[idx]) & normal[idx]
+        nn[1:] &= normal[idx[:-1]] & _adjacent(beats.sample[idx], beats.rr[idx, 0])
+        nn[0] = False
+        v = log_rr[idx[nn]]
+        if len(v) < lags + 2:
+            continue
+        diffs = np.full((lags, len(v)), np.inf)
+        for k in range(1, lags + 1):
+            diffs[k - 1, k:] = np.abs(v[k:] - v[:-k])
+        d = diffs.min(axis=0)
+        d[~np.isfinite(d)] = np.nan  # the first interval has no predecessor
+        smooth = pd.Series(d).rolling(window, center=True, min_periods=1).median().to_numpy()
+        per_beat = np.full(len(idx), np.nan)
+        per_beat[nn] = smooth
+        out[idx] = pd.Series(per_beat).ffill().bfill().fillna(0.0).to_numpy()
+    return out
+
+
+def prematurity(beats: Beats, threshold=IRREGULAR_THRESHOLD) -> np.ndarray:
+    """How early each beat comes for the local rhythm: ``-log(previous RR / local mean RR)``, (n,).
+
+    Positive = early. 0 where the rhythm is irregular (:func:`irregularity` above ``threshold``: there, coming
+    early is the rule, not evidence) and where the previous interval is unknown (a recording's first beat, the
+    first beat after an unreadable stretch). ``threshold=None`` keeps every beat's value.
+    """
+    out = -rr_ratios(beats)[:, 0].astype(np.float64)  # raises DataError for beats without RR intervals
+    if threshold is not None:
+        out[irregularity(beats) > threshold] = 0.0
+    return out
+
+
+def irregular_stretches(beats: Beats, fs, threshold=IRREGULAR_THRESHOLD, min_duration_s=MIN_STRETCH_S,
+                        irregular=None) -> pd.DataFrame:
+    """The stretches of irregular rhythm, a rhythm finding: one row per stretch (:data:`STRETCH_COLUMNS`).
+
+    A stretch is a run of consecutive beats of one record whose :func:`irregularity` exceeds ``threshold``, from
+    its first beat's R-peak to its last one's (``start``/``end`` in samples at ``fs``, also in seconds), kept when
+    it lasts ``min_duration_s`` or more. ``irregular`` may pass a precomputed boolean mask (n,).
+    """
+    if irregular is None:
+        irregular = irregularity(beats) > threshold
+    rows = []
+    for record in beats.records():
+        idx = np.flatnonzero(beats.record == record)
+        idx = idx[np.argsort(beats.sample[idx], kind="stable")]
+        flag = np.concatenate([[False], irregular[idx], [False]])
+        edges = np.flatnonzero(np.diff(flag.astype(np.int8)))
+        for a, b in zip(edges[::2], edges[1::2]):
+            start, end = int(beats.sample[idx[a]]), int(beats.sample[idx[b - 1]])
+            if (end - start) / fs >= min_duration_s:
+                rows.append((record, start, end, start / fs, end / fs, (end - start) / fs, int(b - a)))
+    return pd.DataFrame(rows, columns=list(STRETCH_COLUMNS)).astype(
+        {"start": np.int64, "end": np.int64, "beats": np.int64, "start_s": float, "end_s": float, "duration_s": float})

@@ -1,0 +1,77 @@
+"""Patient templates: each beat's typical beat of its own recording, the running median of its regular neighbours."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ecg_utils.errors import DataError
+from ecg_utils.io.dataset import UNKNOWN_RECORD, Beats
+from ecg_utils.signal.rr import rr_ratios
+
+#: A beat counts as regular for the templates when its previous RR interval is at least this share of the local
+#: mean RR (``log(previous / local) >= log(TEMPLATE_REGULAR)``): premature beats, most ectopic beats, are left out.
+TEMPLATE_REGULAR = 0.95
+
+
+def add_templates(beats: Beats, width=101, regular=TEMPLATE_REGULAR) -> Beats:
+    """Give each beat its patient's typical beat: the sample-wise median of the ``width`` beats of the
+    same record nearest to it, counting only *regular* beats (previous RR at least ``regular`` x the local
+    mean RR; ``regular=None`` or 0 counts every beat).
+
+    No label is used, only the recording, as a Holter analysis would. The median of a patient's beats is
+    usually a normal beat; leaving premature beats out keeps it so where ectopic beats are frequent
+    (bigeminy, or record 232, where most beats are premature atrial beats). A record with fewer than 10
+    regular beats falls back to all its beats. Do this before splitting, on whole records.
+
+    Raises
+    ------
+    DataError
+        For beats without record ids (Kaggle CSV rows), where a patient's beats cannot be grouped, or, with
+        ``regular``, without RR intervals.
+    ValueError
+        For a width that is not a positive integer, or a ``regular`` that is not None or a number >= 0.
+    """
+    if np.any(beats.record == UNKNOWN_RECORD):
+        raise DataError(f"{beats.info.get('file', 'beats')}: templates need record ids, and these beats "
+                        "(Kaggle CSV rows) have none; use beats built from the MIT-BIH records")
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+        raise ValueError(f"template width must be a positive number of beats, got {width!r}")
+    if regular is not None and (isinstance(regular, bool) or not isinstance(regular, (int, float))
+                                or not 0 <= regular < np.inf):
+        raise ValueError(f"template regular must be None or a ratio >= 0 (previous RR / local mean RR), got {regular!r}")
+    keep = rr_ratios(beats)[:, 0] >= np.log(regular) if regular else np.ones(len(beats), dtype=bool)
+    template = np.empty_like(beats.X)
+    for record in beats.records():
+        idx = np.flatnonzero(beats.record == record)
+        idx = idx[np.argsort(beats.sample[idx], kind="stable")]
+        pos = np.flatnonzero(keep[idx])
+        if len(pos) < min(10, len(idx)):
+            pos = np.arange(len(idx))
+        medians = running_median(beats.X[idx[pos]], min(width, len(pos)))
+        # every beat takes the template of the nearest regular beat (itself, when it is regular)
+        right = np.clip(np.searchsorted(pos, np.arange(len(idx))), 0, len(pos) - 1)
+        left = np.clip(right - 1, 0, len(pos) - 1)
+        nearest = np.where(np.abs(pos[left] - np.arange(len(idx))) <= np.abs(pos[right] - np.arange(len(idx))),
+                           left, right)
+        template[idx] = medians[nearest]
+    return Beats(beats.X, beats.y, beats.record, beats.sample, beats.rr,
+                 {**beats.info, "template_width": width, "template_regular": regular}, template)
+
+
+def running_median(X, width) -> np.ndarray:
+    """Column-wise median of ``width`` consecutive rows around each row, the edge rows repeated past the ends.
+
+    The result equals ``scipy.ndimage.median_filter(X, size=(width, 1), mode="nearest")`` (for an even width, the
+    higher of the two middle values); pandas' rolling quantile (a skip list) computes it about four times faster,
+    which matters for the 100,000 beats of a 24-hour recording.
+
+    Examples
+    --------
+    >>> running_median(np.array([[1.0], [9.0], [2.0], [3.0]]), 3).ravel().tolist()
+    [1.0, 2.0, 3.0, 3.0]
+    """
+    X = np.asarray(X)
+    left, right = width // 2, width - 1 - width // 2
+    padded = np.concatenate([np.repeat(X[:1], left, axis=0), X, np.repeat(X[-1:], right, axis=0)])
+    medians = pd.DataFrame(padded).rolling(width).quantile(0.5, interpolation="higher").to_numpy()
+    return medians[width - 1:width - 1 + len(X)].astype(X.dtype, copy=False)
