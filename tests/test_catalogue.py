@@ -27,12 +27,14 @@ from ecg_utils.errors import DataError
 from ecg_utils.experiments.sweep import run_sweep
 from ecg_utils.io.dataset import Beats
 from ecg_utils.io.kaggle import load_kaggle_csv
+from ecg_utils.io.physionet import download
 from ecg_utils.io.recording import read_recording
 from ecg_utils.io.records import read_record
 from ecg_utils.signal.build import build_mitdb_beats
 from ecg_utils.signal.cutting import beats_from_peaks
 
 L = 64
+FS = 360
 TINY = dict(channels=(4,), latent_dim=2, epochs=1, batch_size=64, patience=None)
 RECORD = "119"
 
@@ -184,13 +186,104 @@ def _wfdb_recording(change):
     return make
 
 
+def _ecg(ctx, seconds=60):
+    """``seconds`` of record 119's two leads (MLII, V1) in mV, and their times."""
+    import wfdb
+
+    x = wfdb.rdrecord(str(ctx["mitdb"] / RECORD), sampto=FS * seconds).p_signal
+    return x, np.arange(len(x)) / FS
+
+
+def _table(name, write, also=(), **kw):
+    """A case body writing a file ``name`` from 60 s of record 119 (``write(path, x, t)``) and reading it; the
+    message names the file and holds each fragment of ``also``."""
+    def make(tmp, ctx):
+        x, t = _ecg(ctx)
+        write(tmp / name, x, t)
+        return lambda: read_recording(tmp / name, **kw), (name, *also)
+    return make
+
+
+def _csv(header, columns, fmt="%.4f", sep=","):
+    """A ``write`` for :func:`_table`: ``columns(x, t)`` as text under ``header``."""
+    return lambda path, x, t: np.savetxt(path, np.column_stack(columns(x, t)), fmt=fmt, delimiter=sep,
+                                         header=header, comments="")
+
+
+def _edf(path, x, dimension, physical_max=10.24):
+    """An EDF of one lead ``ECG`` (``x`` in ``dimension``, 16 bits over +-``physical_max``), written by pyedflib."""
+    from pyedflib import highlevel
+
+    headers = highlevel.make_signal_headers(["ECG"], dimension=dimension, sample_frequency=FS,
+                                            physical_min=-physical_max, physical_max=physical_max)
+    assert highlevel.write_edf(str(path), [np.ascontiguousarray(x)], headers)
+
+
+def _write_edf_d(path, x, onsets, seconds=1.0, label="ECG II", dimension="mV", plus="EDF+D"):
+    """An EDF+D file of one signal (``x`` in ``dimension``, +-10.24 of it over 16 bits) in data records of ``seconds``
+    starting at ``onsets`` (s), with its ``EDF Annotations`` signal, written byte by byte as the EDF+ specification
+    lays it out (pyedflib writes EDF+C only)."""
+    per = int(round(FS * seconds))
+    digital = np.clip(np.round(np.asarray(x)[: len(onsets) * per] / 10.24 * 32767), -32768, 32767)
+    digital = digital.astype("<i2").reshape(len(onsets), per)
+
+    def field(value, width):
+        return str(value).ljust(width).encode("ascii")
+
+    head = (field(0, 8) + field("X X X X", 80) + field("Startdate 02-JAN-2020 X X X", 80) + field("02.01.20", 8)
+            + field("03.04.05", 8) + field(768, 8) + field(plus, 44) + field(len(onsets), 8)
+            + field(f"{seconds:g}", 8) + field(2, 4))
+    for values, width in ([(label, "EDF Annotations"), 16], [("", ""), 80], [(dimension, ""), 8],
+                          [("-10.24", "-1"), 8], [("10.24", "1"), 8], [(-32768, -32768), 8], [(32767, 32767), 8],
+                          [("", ""), 80], [(per, 30), 8], [("", ""), 32]):
+        head += b"".join(field(v, width) for v in values)
+    records = b"".join(d.tobytes() + f"+{onset:g}\x14\x14\x00".encode().ljust(60, b"\x00")
+                       for d, onset in zip(digital, onsets))
+    path.write_bytes(head + records)
+
+
+def _segments(tmp, ctx, missing=None, null=False):
+    """Record 119's first minute as a multi-segment record ``multi`` of two 30-s segments (``missing``: a segment
+    file deleted; ``null``: 10 s of no signal, a ``~`` segment, between them)."""
+    import wfdb
+
+    x, _ = _ecg(ctx)
+    half = len(x) // 2
+    for name, part in (("seg1", x[:half]), ("seg2", x[half:])):
+        wfdb.wrsamp(name, fs=FS, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=part, fmt=["212", "212"],
+                    adc_gain=[200.0, 200.0], baseline=[1024, 1024], write_dir=str(tmp))
+    gap = 10 * FS if null else 0
+    (tmp / "multi.hea").write_text(f"multi/{2 + null} 2 {FS} {len(x) + gap}\nseg1 {half}\n"
+                                   + (f"~ {gap}\n" if null else "") + f"seg2 {len(x) - half}\n")
+    if missing:
+        (tmp / missing).unlink()
+    return tmp / "multi.hea"
+
+
+def _denied(path, call):
+    """``call`` run as if ``path`` could not be read (the tests run as root, which reads any file)."""
+    from unittest import mock
+
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    def run():
+        with mock.patch.object(Path, "read_bytes", read_bytes):
+            return call()
+    return run
+
+
 def _flip_one_byte(data: bytes, at=999) -> bytes:
     """One bit changed: byte 999 of a format-212 file is in a sample of the first lead, byte 1000 of the second."""
     return data[:at] + bytes([data[at] ^ 0x10]) + data[at + 1:]
 
 
-# Each case: id, body(tmp, ctx) -> (call, what the message names), the error type. None = the parameter named
-# in the id (the part before the first "=").
+# Each case: id, body(tmp, ctx) -> (call, what the message names: a string or a tuple of fragments), the error type.
+# None = the parameter named in the id (the part before the first "=").
 CASES = [
     # -- WFDB records (build_mitdb_beats, read_record) --
     ("wfdb: requested record without its .dat", lambda tmp, ctx: (
@@ -238,6 +331,50 @@ CASES = [
     ("recording: NPY all NaN", _recording("s.npy", lambda p: np.save(p, np.full(5000, np.nan)), fs=250), DataError),
     ("recording: NPY of 2 s", _recording("s.npy", lambda p: np.save(p, np.zeros(500)), fs=250), DataError),
     ("recording: NPY that is not one", _recording("s.npy", b"\x93NUMPY garbage"), DataError),
+    ("recording: CSV whose time column contradicts --fs", _table(
+        "s.csv", _csv("time,MLII", lambda x, t: [t * 1.44, x[:, 0]], "%.6f"), ("250 Hz", "360 Hz"), fs=FS),
+     DataError),
+    ("recording: CSV whose time column goes back", _table(
+        "s.csv", _csv("time,MLII", lambda x, t: [np.r_[t[:100], t[100:] - 1], x[:, 0]], "%.6f"),
+        ("does not increase at line 102",)), DataError),
+    ("recording: CSV whose first column counts up by 4", _table(
+        "s.csv", _csv("", lambda x, t: [np.arange(len(t)) * 4, x[:, 0]], ["%d", "%.4f"]), ("time_ms",), fs=FS),
+     DataError),
+    ("recording: CSV of Arduino ADC counts (0-1023)", _table(
+        "s.csv", _csv("", lambda x, t: [np.clip(np.round(512 + 150 * x[:, 0]), 0, 1023)], "%d"), ("--units",),
+        fs=FS), DataError),
+    ("recording: CSV of int16 counts at 200 per mV", _table(
+        "s.csv", _csv("", lambda x, t: [np.round(200 * x[:, 0])], "%d"), ("5uV",), fs=FS), DataError),
+    ("recording: CSV whose QRS spans 5,000 units", _table(
+        "s.csv", _csv("", lambda x, t: [5e6 * x[:, 0] + 0.5], "%.1f"), ("--units",), fs=FS), DataError),
+    ("recording: EDF in microvolts that says mV", _table(
+        "holter.edf", lambda path, x, t: _edf(path, x[:, 0] * 1000, "mV", 10240), ("--units uV",)), DataError),
+    ("recording: --units furlongs", _table("s.csv", _csv("MLII", lambda x, t: [x[:, 0]]), ("furlongs",), fs=FS,
+                                          units="furlongs"), DataError),
+    ("recording: binary data named .csv", _recording("s.csv", bytes(range(256)) * 100, fs=FS), DataError),
+    ("recording: EDF+D whose data records overlap", _table(
+        "d.edf", lambda path, x, t: _write_edf_d(path, x[:, 0], [0, 1, 1.5] + list(range(3, 60))),
+        ("data record 3",)), DataError),
+    ("recording: multi-segment record missing a segment's .dat", lambda tmp, ctx: (
+        lambda f=_segments(tmp, ctx, missing="seg2.dat"): read_recording(f), "seg2.dat"), DataError),
+    ("recording: WFDB header that cannot be read", lambda tmp, ctx: (
+        _denied(_record(tmp, ctx, ("hea", "dat")) / f"{RECORD}.hea", lambda: read_recording(tmp / f"{RECORD}.hea")),
+        f"{RECORD}.hea: cannot read it"), DataError),
+    ("wfdb: a .dat that cannot be read (build)", lambda tmp, ctx: (
+        _denied(_record(tmp, ctx) / f"{RECORD}.dat", lambda: build_mitdb_beats(tmp, records=[RECORD], verbose=False)),
+        f"{RECORD}.dat: cannot read it"), DataError),
+    # -- ragged inputs and paths under a file --
+    ("X=a ragged list of beats (decision_function)", lambda tmp, ctx: (
+        lambda: AutoencoderDetector.load(ctx["detector"]).decision_function([[0.0] * L, [0.0] * (L - 1)]),
+        "different lengths"), DataError),
+    ("X=a ragged list of beats (Beats.from_arrays)", lambda tmp, ctx: (
+        lambda: Beats.from_arrays([[0.0] * 10, [0.0] * 9], [0, 0]), "different lengths"), DataError),
+    ("Beats.save under a file", lambda tmp, ctx: (
+        (tmp / "f").write_text("a file") and (lambda: Beats.from_arrays(_normals(3), np.zeros(3)).save(
+            tmp / "f" / "b.npz")), "f/b.npz"), DataError),
+    ("download: --dest under a file", lambda tmp, ctx: (
+        (tmp / "f").write_text("a file") and (lambda: download("mitdb", tmp / "f" / "mitdb", records=["100"])),
+        "f/mitdb"), DataError),
     # -- the Kaggle CSV reader (more in the property tests below) --
     ("kaggle: missing file", lambda tmp, ctx: (lambda: load_kaggle_csv(tmp / "mitbih_test.csv"), "mitbih_test.csv"),
      DataError),
@@ -313,8 +450,129 @@ def test_bad_input_is_one_named_error_leaving_nothing(case, tmp_path, ctx):
     with pytest.raises(error) as err:
         call()
     message = str(err.value)
-    assert named in message and "\n" not in message, message
+    assert all(part in message for part in ((named,) if isinstance(named, str) else named)), message
+    assert "\n" not in message, message
     assert _tree(tmp_path) == before  # no output, no temporary file, the inputs untouched
+
+
+# -- awkward but valid recordings: read right, every sample at its time, or not at all -------------------------------
+def _lines(header, rows, encoding="utf-8", newline="\n"):
+    """A ``write`` for :func:`_accepted`: ``header`` (a list of lines) then ``rows(x, t)`` (lines), as text."""
+    return lambda path, x, t: path.write_bytes((newline.join([*header, *rows(x, t)]) + newline).encode(encoding))
+
+
+def _blank(x, a, b):
+    """MLII with seconds ``a`` to ``b`` blank (the samples missing)."""
+    return [("" if a * FS <= k < b * FS else f"{v:.4f}") for k, v in enumerate(x[:, 0])]
+
+
+def _wfdb_named(name):
+    def write(path, x, t):
+        import wfdb
+
+        wfdb.wrsamp(name, fs=FS, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=x, fmt=["212", "212"],
+                    adc_gain=[200.0, 200.0], baseline=[1024, 1024], write_dir=str(path.parent))
+    return write
+
+
+def _symlinked(path, x, t):
+    real = path.parent.parent / "real"
+    real.mkdir()
+    _wfdb_named("rec")(real / "rec.hea", x, t)
+    path.parent.symlink_to(real, target_is_directory=True)
+
+
+# Each case: id, the file to write, write(path, x, t) (x: 60 s of record 119's MLII and V1 in mV, t: their times),
+# read_recording's arguments, and what must be read: the rate, lead, units, gaps (seconds), a note's fragment, and
+# the samples (``want(x)``, compared outside the gaps).
+MLII = dict(lead="MLII", units="mV")
+ACCEPTED = [
+    ("CSV: a time column gives the rate", "s.csv", _csv("time,MLII", lambda x, t: [t, x[:, 0]], "%.6f"), {},
+     dict(MLII, note="360 Hz from column time")),
+    ("CSV: a time column in milliseconds and --fs agree", "s.csv",
+     _csv("time_ms,MLII", lambda x, t: [1000 * t, x[:, 0]], "%.3f"), {"fs": FS}, MLII),
+    ("CSV: one column of decimal commas", "s.csv", _lines(["MLII"], lambda x, t: [f"{v:.3f}".replace(".", ",")
+                                                                               for v in x[:, 0]]), {"fs": FS}, MLII),
+    ("CSV: semicolons and decimal commas", "s.csv", _lines(["MLII;V1"], lambda x, t: [
+        f"{a:.3f};{b:.3f}".replace(".", ",") for a, b in x]), {"fs": FS}, MLII),
+    ("CSV: quoted decimal commas", "s.csv", _lines(['"MLII","V1"'], lambda x, t: [
+        f'"{a:.3f}","{b:.3f}"'.replace(".", ",") for a, b in x]), {"fs": FS}, MLII),
+    ("TXT: time and value separated by spaces", "s.txt", _csv("", lambda x, t: [t, x[:, 0]], "%.5f", " "), {},
+     dict(lead="column 1", units="mV")),
+    ("TXT: tabs and decimal commas", "s.txt", _lines([], lambda x, t: [f"{a:.5f}\t{b:.3f}".replace(".", ",")
+                                                                     for a, b in zip(t, x[:, 0])]), {},
+     dict(lead="column 1")),
+    ("CSV: the first column is the sample index", "s.csv",
+     _csv("", lambda x, t: [np.arange(len(t)), x[:, 0]], ["%d", "%.4f"]), {"fs": FS},
+     dict(lead="column 1", note="counts the samples")),
+    ("CSV: pandas' unnamed index column", "s.csv", _lines([",MLII"], lambda x, t: [
+        f"{k},{v:.4f}" for k, v in enumerate(x[:, 0])]), {"fs": FS}, MLII),
+    ("CSV: PhysioNet's export (clock times, a units row)", "s.csv", _lines(
+        ["'Elapsed time','MLII','V1'", "'hh:mm:ss.mmm','mV','mV'"],
+        lambda x, t: [f"'{int(s // 60)}:{s % 60:06.3f}',{a:.3f},{b:.3f}" for s, (a, b) in zip(t, x)]), {}, MLII),
+    ("CSV: 10 s of empty cells keep their time", "s.csv", _lines(["MLII"], lambda x, t: _blank(x, 20, 30)),
+     {"fs": FS}, dict(MLII, gaps=[(20, 30)], note="1 gap(s)")),
+    ("CSV: empty cells beside a time column", "s.csv", _lines(["t,MLII"], lambda x, t: [
+        f"{s:.6f},{v}" for s, v in zip(t, _blank(x, 20, 30))]), {}, dict(MLII, gaps=[(20, 30)])),
+    ("CSV: 10 s of rows missing from a time column", "s.csv", _csv(
+        "time,MLII", lambda x, t: [np.delete(t, np.s_[20 * FS:30 * FS]), np.delete(x[:, 0], np.s_[20 * FS:30 * FS])],
+        "%.6f"), {}, dict(MLII, gaps=[(20, 30)], note="skips 1 time(s)")),
+    ("CSV: a run of NaN", "s.csv", _lines(["MLII"], lambda x, t: [v if v else "NaN" for v in _blank(x, 5, 6)]),
+     {"fs": FS}, dict(MLII, gaps=[(5, 6)])),
+    ("CSV: UTF-16 with its byte-order mark", "s.csv", _lines(["MLII"], lambda x, t: [f"{v:.3f}" for v in x[:, 0]],
+                                                            encoding="utf-16"), {"fs": FS}, dict(MLII, note="utf-16")),
+    ("CSV: UTF-8 with its mark and Windows line ends", "s.csv", _lines(
+        ["MLII"], lambda x, t: [f"{v:.3f}" for v in x[:, 0]], encoding="utf-8-sig", newline="\r\n"), {"fs": FS}, MLII),
+    ("CSV: Latin-1, the units in the column's name", "s.csv", _lines(
+        ["ECG (µV)"], lambda x, t: [f"{1000 * v:.1f}" for v in x[:, 0]], encoding="latin-1"), {"fs": FS},
+     dict(units="µV", note="latin-1")),
+    ("CSV: microvolts without units: rescaled, noted", "s.csv", _csv("", lambda x, t: [1000 * x[:, 0] + 0.25], "%.2f"),
+     {"fs": FS}, dict(units="uV", note="read as uV", want=lambda x: x[:, 0] + 0.00025)),
+    ("CSV: volts without units: rescaled, noted", "s.csv", _csv("", lambda x, t: [x[:, 0] / 1000], "%.8f"),
+     {"fs": FS}, dict(units="V", note="read as V")),
+    ("CSV: ADC counts at 200 per mV with --units 5uV", "s.csv",
+     _csv("", lambda x, t: [np.round(200 * x[:, 0]) + 1024], "%d"), {"fs": FS, "units": "5uV"},
+     dict(units="5uV", want=lambda x: x[:, 0] + 5.12)),
+    ("CSV.gz: semicolons", "s.csv.gz", lambda path, x, t: path.write_bytes(__import__("gzip").compress(
+        ("MLII;V1\n" + "\n".join(f"{a:.3f};{b:.3f}" for a, b in x)).encode())), {"fs": FS}, MLII),
+    ("NPY: microvolts without units: rescaled, noted", "s.npy", lambda path, x, t: np.save(path, 1000 * x[:, 0] + 0.25),
+     {"fs": FS}, dict(units="uV", want=lambda x: x[:, 0] + 0.00025)),
+    ("EDF: a lead with no physical dimension, in mV", "s.edf", lambda path, x, t: _edf(path, x[:, 0], ""), {},
+     dict(units="mV", note="states no physical dimension", atol=1e-3)),
+    ("EDF: a lead with no physical dimension, in uV", "s.edf", lambda path, x, t: _edf(path, 1000 * x[:, 0], "", 10240),
+     {}, dict(units="uV", note="read as uV", atol=1e-3)),
+    ("EDF+D: a 10-s break between data records keeps its time", "s.edf", lambda path, x, t: _write_edf_d(
+        path, x[:, 0], list(range(20)) + list(range(30, 70))), {},
+     dict(units="mV", gaps=[(20, 30)], atol=1e-3, want=lambda x: np.r_[x[:20 * FS, 0], np.zeros(10 * FS),
+                                                                       x[20 * FS:, 0]])),
+    ("WFDB: a record named with non-ASCII letters", "Müller_ß.hea", _wfdb_named("Müller_ß"), {}, MLII),
+    ("WFDB: a multi-segment record", "multi.hea", lambda path, x, t: None, {}, MLII),
+    ("WFDB: a multi-segment record with 10 s of no signal", "multi.hea", lambda path, x, t: None, {},
+     dict(MLII, gaps=[(30, 40)], want=lambda x: np.r_[x[:30 * FS, 0], np.zeros(10 * FS), x[30 * FS:, 0]])),
+    ("WFDB: a record in a symlinked folder", "link/rec.hea", _symlinked, {}, MLII),
+]
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_awkward_valid_input_is_read_right(case, tmp_path, ctx):
+    name, file, write, kwargs, want = case
+    x, t = _ecg(ctx)
+    if name.startswith("WFDB: a multi-segment"):
+        _segments(tmp_path, ctx, null="no signal" in name)
+    write(tmp_path / file, x, t)
+    before = _tree(tmp_path)
+    rec = read_recording(tmp_path / file, **kwargs)
+    assert _tree(tmp_path) == before
+    expected = want.get("want", lambda x: x[:, 0])(x)
+    assert rec.fs == pytest.approx(want.get("fs", FS), rel=1e-9) and rec.signal.shape == expected.shape
+    assert [(a / FS, b / FS) for a, b in rec.gaps] == want.get("gaps", [])
+    assert (rec.lead, rec.units) == (want.get("lead", rec.lead), want.get("units", rec.units))
+    assert want.get("note", "") in " ".join(rec.notes), rec.notes
+    keep = np.ones(rec.signal.size, bool)
+    for a, b in rec.gaps:
+        keep[a:b] = False
+    np.testing.assert_allclose(rec.signal[keep], expected[keep], atol=want.get("atol", 1e-6), err_msg=name)
+    assert np.isfinite(rec.signal).all()
 
 
 # -- writing: whole or not at all ------------------------------------------------------------------------------
@@ -625,3 +883,86 @@ def test_the_beat_builder_refuses_peaks_out_of_order_or_outside(peaks):
     else:
         with pytest.raises(DataError, match="record r: peaks"):
             beats_from_peaks(np.zeros(3600), 360.0, peaks, record="r")
+
+
+# -- property tests of the table reader: any form of the same signal reads back the same, or is refused by name --
+def _synthetic_ecg(fs, seconds, seed):
+    """A spiky signal in mV: a 1.2-mV QRS-like spike every 0.8-1.1 s, a slow wave, a little noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(fs * seconds)) / fs
+    x = 0.1 * np.sin(2 * np.pi * 0.3 * t) + 0.01 * rng.standard_normal(t.size)
+    for peak in np.cumsum(rng.uniform(0.8, 1.1, int(seconds) + 1)):
+        x += 1.2 * np.exp(-0.5 * ((t - peak) / 0.012) ** 2)
+    return x
+
+
+@st.composite
+def table_forms(draw):
+    """(text, read arguments, the samples expected (NaN in gaps), the rate expected, a refusal's fragment or None)."""
+    fs = draw(st.sampled_from([128, 250, 360, 500]))
+    x = _synthetic_ecg(fs, draw(st.floats(11, 13)), draw(st.integers(0, 2 ** 16)))
+    n = x.size
+    sep = draw(st.sampled_from([",", ";", "\t", " "]))
+    decimal = draw(st.sampled_from([".", ","])) if sep != "," else "."
+    time = draw(st.sampled_from([None, "time", "time_ms", "sample"]))
+    header = draw(st.booleans()) or time in ("time_ms",)
+    unit, factor = draw(st.sampled_from([("mV", 1.0), ("uV", 1e3), ("V", 1e-3), ("counts", 200.0)]))
+    stated = unit != "counts" and draw(st.booleans())
+    gap = None
+    if draw(st.booleans()):
+        a = draw(st.integers(fs, n - 3 * fs))
+        gap = (a, a + draw(st.integers(1, 2 * fs)))
+    rows_missing = gap is not None and time is not None and draw(st.booleans())
+    values = np.round(200 * x) if unit == "counts" else x * factor
+    digits = {"mV": 5, "uV": 2, "V": 8, "counts": 0}[unit]
+    keep = np.ones(n, bool)
+    cells = [f"{v:.{digits}f}".replace(".", decimal) for v in values]
+    if gap is not None:
+        if rows_missing:
+            keep[gap[0]:gap[1]] = False
+        for k in range(*gap):
+            cells[k] = "" if sep != " " or time is None else "nan"
+    columns = []
+    if time is not None:
+        clock = {"time": np.arange(n) / fs, "time_ms": 1000 * np.arange(n) / fs, "sample": np.arange(n)}[time]
+        columns.append([f"{c:.{0 if time == 'sample' else 6}f}".replace(".", decimal) for c in clock])
+    columns.append(cells)
+    name = f"ECG ({unit})" if stated else "ECG"
+    head = ([time] if time else []) + [name]
+    lines = ([(sep if sep != " " else " ").join(h.replace(" ", "_") if sep == " " else h for h in head)]
+             if header else [])
+    lines += [sep.join(row) for row, k in zip(zip(*columns), keep) if k]
+    text = "\n".join(lines) + draw(st.sampled_from(["\n", "\n\n", ""]))
+    kwargs = {} if time in ("time", "time_ms") and draw(st.booleans()) else {"fs": fs}
+    if unit == "counts" and draw(st.booleans()):
+        kwargs["units"] = "5uV"
+    expected = values.copy() / (factor if unit != "counts" else 1.0)
+    if unit == "counts":
+        expected = values * 0.005
+    if gap is not None:
+        expected[gap[0]:gap[1]] = np.nan
+    refused = "units" if unit == "counts" and "units" not in kwargs else None
+    return text, kwargs, expected, float(fs), refused, 10.0 ** -digits / (factor if unit != "counts" else 200.0)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(table_forms(), st.sampled_from([".csv", ".txt", ".tsv", ".csv.gz"]), st.sampled_from(["utf-8", "utf-16"]))
+def test_any_form_of_a_table_reads_back_the_same_samples_or_is_refused_by_name(form, ending, encoding):
+    text, kwargs, expected, fs, refused, precision = form
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"rec{ending}"
+        data = text.encode(encoding)
+        path.write_bytes(gzip.compress(data) if ending.endswith(".gz") else data)
+        if refused:
+            with pytest.raises(DataError) as err:
+                read_recording(path, **kwargs)
+            assert str(err.value).startswith(f"{path}: ") and refused in str(err.value)
+            return
+        rec = read_recording(path, **kwargs)
+    assert rec.fs == pytest.approx(fs, rel=1e-9) and rec.signal.size == expected.size
+    gaps = np.zeros(expected.size, bool)
+    for a, b in rec.gaps:
+        gaps[a:b] = True
+    np.testing.assert_array_equal(gaps, np.isnan(expected))
+    np.testing.assert_allclose(rec.signal[~gaps], expected[~gaps], atol=precision)

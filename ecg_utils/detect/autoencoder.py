@@ -29,7 +29,7 @@ from ecg_utils.detect.evidence.reconstruction import Reconstruction
 from ecg_utils.detect.fusion import Fusion
 from ecg_utils.detect.model import DECODERS, POOLINGS, build_autoencoder
 from ecg_utils.errors import DataError
-from ecg_utils.io.dataset import Beats
+from ecg_utils.io.dataset import Beats, as_array
 
 # isort: off
 import_tensorflow_quietly()  # before TensorFlow, so that its start-up notes stay off the console
@@ -282,7 +282,7 @@ class AutoencoderDetector(Detector):
         """``data`` as a Beats, checked: 2-D, non-empty, finite, of the training length (once fitted)."""
         name = _describe(data, role)
         if not isinstance(data, Beats):
-            X = np.asarray(data)
+            X = as_array(data, name)
             if X.ndim != 2:
                 raise DataError(f"{name}: beats must be a 2-D array (n, L), got shape {X.shape}")
             if not np.issubdtype(X.dtype, np.number):
@@ -588,7 +588,7 @@ class AutoencoderDetector(Detector):
         """Raise :class:`DataError` unless ``beats`` have the training beat length and representation."""
         self.check_fitted()
         name = _describe(beats, "beats")
-        length = beats.length if isinstance(beats, Beats) else np.asarray(beats).shape[-1]
+        length = beats.length if isinstance(beats, Beats) else as_array(beats, name).shape[-1]
         if length != self.input_len_:
             raise DataError(f"{name}: beats have {length} samples, the detector was trained on {self.input_len_}")
         rep = beats.info.get("representation") if isinstance(beats, Beats) else None

@@ -29,13 +29,13 @@ from sklearn.svm import OneClassSVM
 
 from ecg_utils.detect.base import Detector
 from ecg_utils.errors import DataError
-from ecg_utils.io.dataset import Beats
+from ecg_utils.io.dataset import Beats, as_array
 from ecg_utils.signal.rr import rr_ratios
 
 
 def _matrix(X) -> np.ndarray:
     """The beat windows (n, L) of a Beats or an array."""
-    X = X.X if isinstance(X, Beats) else np.asarray(X, dtype=np.float32)
+    X = X.X if isinstance(X, Beats) else as_array(X, "beats", np.float32)
     if X.ndim != 2:
         raise DataError(f"beats must be a 2-D array (n, L), got shape {X.shape}")
     return X

@@ -37,6 +37,17 @@ UNLABELLED = -1
 RR_COLUMNS = ("rr_prev", "rr_next", "rr_local")
 
 
+
+def as_array(values, name, dtype=None) -> np.ndarray:
+    """``np.asarray(values, dtype)``, a ragged list (rows of different lengths) or text named as a
+    :class:`DataError` instead of NumPy's ValueError."""
+    try:
+        return np.asarray(values, dtype=dtype)
+    except (ValueError, TypeError) as exc:
+        ragged = "inhomogeneous" in str(exc) or "sequence" in str(exc)
+        raise DataError(f"{name}: " + ("rows of different lengths (a ragged list); beats must be a 2-D array (n, L)"
+                                       if ragged else f"not an array of numbers ({exc})")) from None
+
 @dataclass(frozen=True, eq=False)
 class Beats:
     """Heartbeats of one representation.
@@ -91,7 +102,7 @@ class Beats:
     @classmethod
     def from_arrays(cls, X, y, record=None, sample=None, rr=None, info=None) -> "Beats":
         """Build from array-likes, filling unknown fields (record, sample, RR) with their markers."""
-        X = np.asarray(X, dtype=np.float32)
+        X = as_array(X, "X", np.float32)
         n = len(X)
         info = dict(info or {})
         info.setdefault("class_names", list(CLASS_NAMES))

@@ -53,7 +53,11 @@ def written_whole(path, suffix=".tmp"):
         The temporary name's ending (``np.savez`` needs ``.npz``).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot write it here ({exc.strerror or exc}: {exc.filename or path.parent})") \
+            from None
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{suffix}")
     try:
         yield tmp

@@ -45,7 +45,10 @@ def download(database="mitdb", dest=None, records=None) -> Path:
     db = get_database(database)
     dest = Path(dest or config.RAW_DIR / db.name)
     created = not dest.exists()
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{dest}: cannot download into it ({exc.strerror or exc}: {exc.filename or dest})") from None
     wanted = list(dict.fromkeys(str(r) for r in records)) if records is not None else "all"
     print(f"Downloading the {db.title} from PhysioNet into {dest} ...", flush=True)
     try:

@@ -1,8 +1,19 @@
-"""Reading a user's own ECG recording, whatever they bring, into one :class:`Recording`.
+"""Reading a user's own ECG recording, whatever they bring, into one :class:`Recording`: read right or not at all.
 
-Supported: WFDB records (``NAME.hea`` + its signal file), EDF/EDF+ (``.edf``), CSV/TSV/TXT of samples
-(``.csv``, ``.tsv``, ``.txt``, also gzipped) and NumPy arrays (``.npy``). One lead is read, converted to
-millivolts, its NaN gaps filled; everything wrong with the input is one :class:`DataError` naming the file.
+Supported: WFDB records (``NAME.hea`` + its signal file, multi-segment records too), EDF/EDF+ (``.edf``, EDF+D
+with its gaps), tables of samples (``.csv``, ``.tsv``, ``.txt``, also gzipped: :mod:`ecg_utils.io.tables`) and
+NumPy arrays (``.npy``). One lead is read and converted to millivolts. Nothing is guessed silently:
+
+- a sample the file lacks (an empty cell, NaN, a jump in a table's time column, a gap between EDF+D data records,
+  a missing WFDB segment) stays in its place, filled, and is listed in :attr:`Recording.gaps` (the scan does not
+  read there);
+- the amplitude is checked: the QRS band's peak-to-peak per 2-s window must be an ECG's
+  (:data:`PLAUSIBLE_MV`; or, for a signal with no sharp QRS, its own peak-to-peak: :func:`amplitudes`). A table or array without units that looks like microvolts or volts is rescaled, a
+  file whose stated units contradict its amplitude, and whole-number samples that look like ADC counts, are
+  refused naming the ``units`` (``--units``) to pass;
+- what was assumed or changed is one line in :attr:`Recording.notes` (the command line and the report show them).
+
+Everything wrong with the input is one :class:`DataError` naming the file.
 
 Examples
 --------
@@ -14,8 +25,11 @@ Examples
 """
 from __future__ import annotations
 
-import gzip
+import os
 import re
+import shutil
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from ecg_utils.errors import DataError
+from ecg_utils.io.leads import choose, column_index, pick_lead  # noqa: F401 - pick_lead is public here too
+from ecg_utils.io.tables import read_table
 
 FORMATS = ("WFDB (NAME.hea with its .dat), EDF/EDF+ (.edf), CSV/TSV/TXT of samples (.csv, .tsv, .txt, "
            ".csv.gz) or NumPy (.npy)")
@@ -30,27 +46,26 @@ FORMATS = ("WFDB (NAME.hea with its .dat), EDF/EDF+ (.edf), CSV/TSV/TXT of sampl
 MIN_FS, MAX_FS = 100.0, 10000.0
 #: The shortest signal worth scanning, in seconds.
 MIN_SECONDS = 10.0
+#: The peak-to-peak of an ECG's QRS band (5-25 Hz) in a 2-s window, median over the recording, in mV: outside
+#: it the units are questioned. Inside the wider :data:`TOLERATED_MV` the stated or assumed units are kept,
+#: with a note.
+PLAUSIBLE_MV = (0.1, 10.0)
+TOLERATED_MV = (0.02, 50.0)
 
 _TO_MV = {"mv": 1.0, "millivolt": 1.0, "millivolts": 1.0, "uv": 1e-3, "microvolt": 1e-3, "microvolts": 1e-3,
           "v": 1e3, "volt": 1e3, "volts": 1e3, "nv": 1e-6}
+_UNIT = re.compile(r"\s*((?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)?\s*([^\d\s].*?)\s*")
 _TABLES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
-_STANDARD_LEADS = {"I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6", "MLI", "MLII",
-                   "MLIII", "V"}
-#: Channel names that are surely not an ECG (sleep and ICU recordings).
-_NOT_ECG = re.compile(r"EEG|EOG|EMG|RESP|SAO2|SPO2|PLETH|FLOW|THOR|ABD|POSITION|LIGHT|SNORE|BP|CVP|TEMP|EVENT|"
-                      r"MARKER|HYPNO")
-#: A first column named like this (after normalising) is a time or sample index, not a lead.
-_TIME_COLUMN = re.compile(r"(ELAPSED)?(TIME|T|SECS?|SECONDS|S|MS|SAMPLES?|SAMPLE#|INDEX|IDX|TIMESTAMP)"
-                          r"([(\[]?(S|SECS?|SECONDS|MS)[)\]]?)?")
-_SECONDS = re.compile(r"(ELAPSED)?(TIME|T|SECS?|SECONDS|S)([(\[]?(S|SECS?|SECONDS)[)\]]?)?")
 
 
 @dataclass(frozen=True)
 class Recording:
     """One lead of a user's recording, in millivolts, with where it came from.
 
-    ``units`` is what the file (or the ``units`` argument) gave before conversion to mV; ``start`` is the
-    ISO date/time the file states (WFDB base date/time, EDF start), else None; ``leads`` every channel.
+    ``units`` is the unit the samples were read in before conversion to mV (the file's, the ``units``
+    argument's, or the one their amplitude showed); ``start`` is the ISO date/time the file states (WFDB base
+    date/time, EDF start), else None; ``leads`` every channel; ``gaps`` the ``(start, end)`` samples (end
+    excluded) the file did not hold, filled by interpolation; ``notes`` what the reader assumed or changed.
     """
 
     signal: np.ndarray  # float64 (n,), millivolts, finite
@@ -62,6 +77,8 @@ class Recording:
     units: str
     start: str | None = None
     leads: tuple = ()
+    gaps: tuple = ()
+    notes: tuple = ()
 
     @property
     def duration_s(self) -> float:
@@ -79,92 +96,41 @@ def read_recording(path, lead=None, fs=None, units=None, column=None) -> Recordi
         ``.tsv``, ``.txt``, ``.csv.gz`` or ``.npy``.
     lead : str, optional
         The channel to read, matched ignoring case, spaces, dashes and underscores; default
-        :func:`pick_lead`'s choice. For a table the header names are the channels; the first column is
-        skipped when it is named like a time or sample index ("time", "t", "seconds", "sample", "index").
+        :func:`pick_lead`'s choice. For a table the header names are the channels; a first column that is a time
+        or a sample index is not a lead (:mod:`ecg_utils.io.tables`).
     fs : float, optional
-        Sampling rate in Hz: required for CSV and NumPy, unless a table's first column is a time in
-        seconds ("time", "t", "seconds", ...), strictly increasing, from which it is inferred. For
-        WFDB/EDF it is checked against the file's own rate (more than 1% apart is an error).
+        Sampling rate in Hz: required for a table without a time column and for NumPy. Checked against the
+        file's own rate (WFDB, EDF, a table's time column): more than 1% apart is an error.
     units : str, optional
-        "mV", "uV" (or µV), "V" or "nV"; overrides the file's units. Tables and arrays default to mV.
+        "mV", "uV" (or µV), "V" or "nV", optionally with a size: "5uV" is one unit of 5 µV (raw ADC counts at
+        200 per mV). Overrides the file's units and the amplitude check (a note says when the amplitude is not an
+        ECG's). Tables and arrays without it are taken as mV when their amplitude is an ECG's.
     column : int or str, optional
         The channel by index or exact name (a table's column, a 2-D array's column); wins over ``lead``.
 
     Returns
     -------
     Recording
-        The signal (NaN gaps linearly interpolated), its rate, lead and provenance.
+        The signal (gaps linearly interpolated and listed), its rate, lead, provenance and notes.
 
     Raises
     ------
     DataError
         One line naming the file and the problem: missing file, unknown format, unreadable or truncated
-        file, no such lead or column, non-numeric value, unknown units, bad or missing ``fs``, no valid
-        sample, or less than 10 s of signal.
+        file, no such lead or column, non-numeric value, unknown units or an amplitude that contradicts them,
+        bad or missing ``fs`` (or one the file contradicts), no valid sample, or less than 10 s of signal.
     """
     source, where = _locate(Path(path))
-    reader = {"wfdb": _read_wfdb, "edf": _read_edf, "csv": _read_table, "npy": _read_npy}[source]
-    raw, stated, chosen, names, file_units, start = reader(where, lead=lead, column=column, want_fs=fs is None)
+    reader = {"wfdb": _read_wfdb, "edf": _read_edf, "csv": read_table, "npy": _read_npy}[source]
+    notes = []
+    raw, stated, chosen, names, file_units, start = reader(where, lead=lead, column=column, want_fs=fs is None,
+                                                           notes=notes)
     rate = _rate(where, fs, stated, source)
-    used_units = units if units is not None else file_units
-    signal = _clean(where, np.asarray(raw, dtype=np.float64).ravel() * _to_mv(where, used_units), rate)
+    signal, gaps = _clean(where, np.asarray(raw, dtype=np.float64).ravel(), rate, notes)
+    factor, used_units = _units(where, signal, rate, units, file_units, source, chosen, notes)
     name = where.name[:-3] if where.name.lower().endswith(".gz") else where.name
-    return Recording(signal, rate, chosen, Path(name).stem, str(where), source, str(used_units), start,
-                     tuple(names))
-
-
-def pick_lead(names, lead=None) -> int:
-    """The index of the channel to read among ``names``.
-
-    An explicit ``lead`` matches a name ignoring case, spaces, dashes and underscores ("ml ii" is "MLII").
-    Otherwise the first of: MLII; a name ending in II (not III), e.g. "ECG II"; a name containing ECG or
-    EKG; a standard lead (I, III, aVR, aVL, aVF, V1-V6, MLI, MLIII, V); else the first channel when there
-    is one only or no name marks a non-ECG signal (EEG, EOG, EMG, Resp, SpO2, ...).
-
-    Raises
-    ------
-    DataError
-        When ``lead`` is not among ``names``, or no channel of several looks like an ECG; lists them.
-
-    Examples
-    --------
-    >>> pick_lead(["V1", "MLII"])
-    1
-    >>> pick_lead(["EEG Fpz-Cz", "ECG", "Resp"])
-    1
-    >>> pick_lead(["MLII", "V5"], lead="v-5")
-    1
-    """
-    names = [str(n) for n in names]
-    keys = [_normal(n) for n in names]
-    listed = ", ".join(names) or "none"
-    if lead is not None:
-        if _normal(lead) in keys:
-            return keys.index(_normal(lead))
-        raise DataError(f"no lead {lead!r} (channels: {listed})")
-    rules = (lambda k: k == "MLII",
-             lambda k: k.endswith("II") and not k.endswith("III"),
-             lambda k: "ECG" in k or "EKG" in k,
-             lambda k: k in _STANDARD_LEADS)
-    for rule in rules:
-        for i, key in enumerate(keys):
-            if rule(key):
-                return i
-    if len(names) == 1 or (names and not any(_NOT_ECG.search(k) for k in keys)):
-        return 0
-    raise DataError(f"no channel looks like an ECG lead (channels: {listed}); pass lead= (--lead) to choose one")
-
-
-def _normal(name) -> str:
-    return re.sub(r"[\s_\-'\"]+", "", str(name)).upper()
-
-
-def _choose(path, names, lead) -> int:
-    """:func:`pick_lead`, its error naming the file."""
-    try:
-        return pick_lead(names, lead)
-    except DataError as exc:
-        raise DataError(f"{path}: {exc}") from None
+    return Recording(signal * factor, rate, chosen, Path(name).stem, str(where), source, used_units, start,
+                     tuple(names), tuple(gaps), tuple(notes))
 
 
 def _locate(path: Path):
@@ -187,20 +153,100 @@ def _locate(path: Path):
     return kinds[full], path
 
 
-def _read_wfdb(hea: Path, lead, column, want_fs):
-    from ecg_utils.io.wfdb_io import read_header, read_signal
+# -- WFDB ------------------------------------------------------------------------------------------------------
+def _read_wfdb(hea: Path, lead, column, want_fs, notes):
+    from ecg_utils.io.wfdb_io import read_header
 
-    header = read_header(hea)
-    names = list(header.sig_name or [])
-    i = _column(hea, names, column) if column is not None else _choose(hea, names, lead)
-    signal = read_signal(hea, header, i)  # the signal file's size and the header's checksum checked
+    with _ascii_named(hea) as (staged, restore):
+        try:
+            header = read_header(staged)
+            if getattr(header, "seg_name", None):
+                signal, names, i, units = _read_segments(staged, header, lead, column, notes)
+            else:
+                signal, names, i, units = _read_single(staged, header, lead, column)
+        except DataError as exc:
+            raise DataError(restore(str(exc))) from None
     date, time = header.base_date, header.base_time
     start = datetime.combine(date, time) if date and time else (date or time)
-    units = (header.units or [None] * (i + 1))[i] or "mV"  # WFDB's default units are millivolts
     return signal, float(header.fs), names[i], names, units, start.isoformat() if start else None
 
 
-def _read_edf(path: Path, lead, column, want_fs):
+def _read_single(hea, header, lead, column):
+    from ecg_utils.io.wfdb_io import read_signal
+
+    names = list(header.sig_name or [])
+    i = column_index(hea, names, column) if column is not None else choose(hea, names, lead)
+    signal = read_signal(hea, header, i)  # the signal file's size and the header's checksum checked
+    units = (header.units or [None] * (i + 1))[i] or "mV"  # WFDB's default units are millivolts
+    return signal, names, i, units
+
+
+def _read_segments(hea, header, lead, column, notes):
+    """A multi-segment record's lead, each segment checked as a record of its own, converted to millivolts; a
+    null segment (``~``) or one without the lead is a gap."""
+    from ecg_utils.io.wfdb_io import read_header, read_signal
+
+    segments = [(name, int(n)) for name, n in zip(header.seg_name, header.seg_len)]
+    layout = next((name for name, n in segments if n == 0 and name != "~"), None)
+    first = layout or next((name for name, _ in segments if name != "~"), None)
+    if first is None:
+        raise DataError(f"{hea}: a multi-segment record whose segments are all empty (~)")
+    names = list(read_header(hea.with_name(f"{first}.hea")).sig_name or [])
+    i = column_index(hea, names, column) if column is not None else choose(hea, names, lead)
+    parts, missing = [], 0
+    for name, n in segments:
+        if n == 0:
+            continue
+        seg_hea = hea.with_name(f"{name}.hea")
+        seg = read_header(seg_hea) if name != "~" else None
+        if seg is None or names[i] not in list(seg.sig_name or []):
+            parts.append(np.full(n, np.nan))
+            missing += 1
+            continue
+        k = list(seg.sig_name).index(names[i])
+        unit = (seg.units or [None] * (k + 1))[k] or "mV"
+        parts.append(read_signal(seg_hea, seg, k)[:n] * _to_mv(seg_hea, unit))
+    if missing:
+        notes.append(f"{missing} of {len(parts)} segments hold no {names[i]}: a gap")
+    return np.concatenate(parts) if parts else np.zeros(0), names, i, "mV"
+
+
+@contextmanager
+def _ascii_named(hea: Path):
+    """``hea`` under a name wfdb can read: wfdb reads a header as ASCII, so a record named ``Müller`` looks for
+    ``Mller.dat``. Such a record is read through links with those names in a temporary folder; yields the header
+    to read and a function turning the temporary paths in a message back into the real ones."""
+    try:
+        text = hea.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise DataError(f"{hea}: cannot read it ({exc.strerror or exc})") from None
+    if hea.name.isascii() and text.isascii():
+        yield hea, (lambda message: message)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="ecg-record-"))
+    try:
+        links = {}
+        stems = {hea.name} | {line.split()[0] for line in text.splitlines()[1:]
+                              if line.strip() and not line.startswith("#")}
+        for name in stems:
+            real = hea.with_name(name)
+            plain = name.encode("ascii", "ignore").decode()
+            if real.exists() and plain:
+                os.symlink(real.resolve(), folder / plain)
+                links[str(folder / plain)] = str(real)
+        yield folder / hea.name.encode("ascii", "ignore").decode(), (
+            lambda message: re.sub("|".join(map(re.escape, sorted(links, key=len, reverse=True))),
+                                   lambda m: links[m.group(0)], message) if links else message)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- EDF -------------------------------------------------------------------------------------------------------
+def _read_edf(path: Path, lead, column, want_fs, notes):
+    from ecg_utils.io import edf_discontinuous
+
+    if edf_discontinuous.is_discontinuous(path):
+        return edf_discontinuous.read(path, lead, column, notes)
     try:
         import pyedflib
     except ImportError as exc:
@@ -211,85 +257,17 @@ def _read_edf(path: Path, lead, column, want_fs):
         raise DataError(f"{path}: not a readable EDF/EDF+ file ({str(exc).replace(str(path) + ': ', '')})") from exc
     with reader:
         names = [label.strip() for label in reader.getSignalLabels()]
-        i = _column(path, names, column) if column is not None else _choose(path, names, lead)
+        i = column_index(path, names, column) if column is not None else choose(path, names, lead)
         try:
             signal = reader.readSignal(i)
         except Exception as exc:
             raise DataError(f"{path}: cannot read channel {names[i]} ({exc})") from exc
         return (signal, float(reader.getSampleFrequency(i)), names[i], names,
-                reader.getPhysicalDimension(i).strip(), reader.getStartdatetime().isoformat())
+                reader.getPhysicalDimension(i).strip() or None, reader.getStartdatetime().isoformat())
 
 
-def _read_table(path: Path, lead, column, want_fs: bool):
-    import pandas as pd
-
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    try:
-        with opener(path, "rt") as f:
-            first = next((line for line in f if line.strip()), "")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read it as text ({exc})") from exc
-    if not first:
-        raise DataError(f"{path}: the file is empty")
-    sep = next((s for s in ("\t", ";", ",") if s in first), r"\s+")
-    cells = [c.strip().strip("'\"") for c in re.split(sep, first.strip())]
-    header = not all(_is_number(c) for c in cells)
-    names = cells if header else [f"column {k}" for k in range(len(cells))]
-    time_col = 0 if header and len(names) > 1 and _TIME_COLUMN.fullmatch(_normal(names[0])) else None
-    if column is not None:
-        i = _column(path, names, column)
-    else:
-        others = [k for k in range(len(names)) if k != time_col]
-        i = others[_choose(path, [names[k] for k in others], lead)]
-    infer = want_fs and time_col is not None and _SECONDS.fullmatch(_normal(names[0])) is not None
-    use = sorted({i, 0} if infer else {i})
-    try:
-        table = pd.read_csv(path, sep=sep, header=0 if header else None, usecols=use)
-    except Exception as exc:
-        raise DataError(f"{path}: cannot read the table ({type(exc).__name__}: {exc})") from exc
-    values = _numbers(path, table.iloc[:, use.index(i)], names[i], header)
-    stated = None
-    if infer:
-        t = pd.to_numeric(table.iloc[:, 0], errors="coerce").to_numpy(np.float64)
-        if t.size > 1 and np.all(np.diff(t) > 0):
-            stated = (t.size - 1) / (t[-1] - t[0])
-    return values, stated, names[i], names, "mV", None
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return cell == ""
-    return True
-
-
-def _numbers(path, col, name, header: bool) -> np.ndarray:
-    """A table column as floats; a non-numeric cell is an error naming its line (blank lines not counted)."""
-    import pandas as pd
-
-    values = pd.to_numeric(col, errors="coerce")
-    bad = np.flatnonzero((values.isna() & col.notna()).to_numpy())
-    if bad.size:
-        raise DataError(f"{path}: line {bad[0] + 1 + header} holds {col.iloc[bad[0]]!r} in column {name}, "
-                        "not a number")
-    return values.to_numpy(np.float64)
-
-
-def _column(path, names, column) -> int:
-    """The index of ``column`` (an index or a name) among ``names``."""
-    if isinstance(column, str) and column not in names and column.strip().lstrip("-").isdigit():
-        column = int(column)
-    if isinstance(column, (int, np.integer)) and not isinstance(column, bool):
-        if -len(names) <= column < len(names):
-            return int(column) % len(names)
-        raise DataError(f"{path}: no column {column}: it has {len(names)} column(s) ({', '.join(names)})")
-    if str(column) in names:
-        return names.index(str(column))
-    return _choose(path, names, str(column))
-
-
-def _read_npy(path: Path, lead, column, want_fs):
+# -- NumPy -----------------------------------------------------------------------------------------------------
+def _read_npy(path: Path, lead, column, want_fs, notes):
     try:
         array = np.load(path, allow_pickle=False)
     except Exception as exc:
@@ -302,14 +280,15 @@ def _read_npy(path: Path, lead, column, want_fs):
         raise DataError(f"{path}: an array of shape {array.shape}; expected (samples,) or (samples, channels)")
     names = [f"column {k}" for k in range(array.shape[1])]
     if column is not None:
-        i = _column(path, names, column)
+        i = column_index(path, names, column)
     elif lead is not None or len(names) == 1:
-        i = _choose(path, names, lead)
+        i = choose(path, names, lead)
     else:
         raise DataError(f"{path}: a 2-D array with {len(names)} columns; pass column= (--column) to choose one")
-    return array[:, i], None, names[i], names, "mV", None
+    return array[:, i], None, names[i], names, None, None
 
 
+# -- rate, gaps, units -----------------------------------------------------------------------------------------
 def _rate(path, fs, stated, source) -> float:
     """The sampling rate: the file's own, checked against ``fs`` when both are given."""
     if fs is not None:
@@ -320,7 +299,8 @@ def _rate(path, fs, stated, source) -> float:
         if not np.isfinite(given) or given <= 0:
             raise DataError(f"{path}: fs must be a positive number of Hz, got {fs!r}")
         if stated is not None and abs(given - stated) > 0.01 * stated:
-            raise DataError(f"{path}: the file is sampled at {stated:g} Hz, not {given:g} Hz (a wrong --fs?)")
+            said = "its time column gives" if source == "csv" else "the file is sampled at"
+            raise DataError(f"{path}: {said} {stated:g} Hz, not {given:g} Hz (a wrong --fs?)")
         stated = stated if stated is not None else given
     if stated is None:
         raise DataError(f"{path}: a {source.upper()} file does not state its sampling rate; pass fs= (--fs)")
@@ -333,25 +313,111 @@ def _rate(path, fs, stated, source) -> float:
 
 
 def _to_mv(path, units) -> float:
-    """The factor turning ``units`` into millivolts."""
-    key = str(units).strip().replace("µ", "u").replace("μ", "u").lower()
-    if key not in _TO_MV:
-        raise DataError(f"{path}: unknown units {units!r}; known: mV, uV, V, nV (pass units= / --units)")
-    return _TO_MV[key]
+    """The factor turning ``units`` into millivolts: a unit ("mV", "uV", "µV", "V", "nV"), optionally with a
+    size ("5uV": one unit is 5 µV)."""
+    match = _UNIT.fullmatch(str(units))
+    key = match.group(2).replace("µ", "u").replace("μ", "u").lower() if match else ""
+    size = float(match.group(1)) if match and match.group(1) else 1.0
+    if key not in _TO_MV or not np.isfinite(size) or size <= 0:
+        raise DataError(f"{path}: unknown units {units!r}; known: mV, uV, V, nV, optionally with a size such as "
+                        "5uV (pass units= / --units)")
+    return size * _TO_MV[key]
 
 
-def _clean(path, signal: np.ndarray, fs: float) -> np.ndarray:
-    """Fill NaN gaps by linear interpolation; refuse a signal with no valid sample or under 10 s."""
+def _clean(path, signal: np.ndarray, fs: float, notes: list):
+    """Fill the samples the file lacks (NaN) by linear interpolation, keeping every sample in its place, and
+    list them as gaps; refuse a signal with no valid sample or under 10 s."""
     if signal.size == 0:
         raise DataError(f"{path}: no samples")
     bad = ~np.isfinite(signal)
     if bad.all():
         raise DataError(f"{path}: no valid sample (all {signal.size} are NaN)")
-    if bad.any():
-        good = np.flatnonzero(~bad)
-        signal = signal.copy()
-        signal[bad] = np.interp(np.flatnonzero(bad), good, signal[good])
     if signal.size < MIN_SECONDS * fs:
         raise DataError(f"{path}: {signal.size / fs:.1f} s of signal, too short to scan "
                         f"(at least {MIN_SECONDS:g} s)")
-    return signal
+    if not bad.any():
+        return signal, []
+    edges = np.diff(np.r_[0, bad.astype(np.int8), 0])
+    gaps = [(int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
+    good = np.flatnonzero(~bad)
+    signal = signal.copy()
+    signal[bad] = np.interp(np.flatnonzero(bad), good, signal[good])
+    longest = max(gaps, key=lambda g: g[1] - g[0])
+    notes.append(f"{len(gaps)} gap(s) without samples, {bad.sum() / fs:.1f} s in all (the longest "
+                 f"{(longest[1] - longest[0]) / fs:.1f} s at {longest[0] / fs:.1f} s): filled in place, not read")
+    return signal, gaps
+
+
+def amplitudes(signal, fs):
+    """``(qrs, raw)``: the medians over 2-s windows of the peak-to-peak of the 5-25 Hz band (the QRS complexes) and
+    of the signal itself, in the signal's units; ``(None, None)`` for a signal that is mostly flat. Up to 100
+    stretches of 10 s, spread over the recording, are measured."""
+    from scipy import signal as sps
+
+    x = np.asarray(signal, dtype=np.float64)
+    size, window = int(10 * fs), int(2 * fs)
+    if x.size < size:
+        return None, None
+    starts = np.unique(np.linspace(0, x.size - size, min(100, x.size // size)).astype(np.int64))
+    chunks = x[starts[:, None] + np.arange(size)[None, :]]
+    sos = sps.butter(2, [5.0, min(25.0, 0.45 * fs)], btype="band", fs=fs, output="sos")
+    band = sps.sosfiltfilt(sos, chunks - chunks.mean(axis=1, keepdims=True), axis=1)
+    inner = slice(int(fs), int(fs) + 4 * window)  # 1 s off each end: the filter's edges
+    qrs = np.ptp(band[:, inner].reshape(-1, window), axis=1)
+    raw = np.ptp(chunks[:, inner].reshape(-1, window), axis=1)
+    live = raw > 1e-9 * (1.0 + np.abs(x).max())
+    if live.mean() < 0.25:
+        return None, None
+    return float(np.median(qrs[live])), float(np.median(raw[live]))
+
+
+def _units(path, signal, fs, given, stated, source, lead, notes):
+    """The factor turning the samples into mV and the units they were read in (see the module docstring)."""
+    amplitude, raw = amplitudes(signal, fs)
+
+    def fits(factor, span=PLAUSIBLE_MV):
+        """The QRS band in ``span``; or, for a signal with little in that band (no sharp QRS), its range."""
+        if amplitude is None:
+            return True
+        qrs, whole = amplitude * factor, raw * factor
+        return span[0] <= qrs <= span[1] or (span[0] <= whole <= span[1] and qrs <= span[1])
+
+    def spans(factor):
+        return f"its QRS spans about {amplitude * factor:.3g} mV"
+
+    if given is not None:
+        factor = _to_mv(path, given)
+        if not fits(factor):
+            notes.append(f"{spans(factor)} in {given}, outside an ECG's {PLAUSIBLE_MV[0]:g}-{PLAUSIBLE_MV[1]:g} mV")
+        return factor, str(given)
+    if stated is not None:
+        factor = _to_mv(path, stated)
+        if fits(factor, TOLERATED_MV):
+            if not fits(factor):
+                notes.append(f"{spans(factor)} in the file's units ({stated}), outside an ECG's "
+                             f"{PLAUSIBLE_MV[0]:g}-{PLAUSIBLE_MV[1]:g} mV")
+            return factor, str(stated)
+        guess = next((u for u, f in (("uV", 1e-3), ("mV", 1.0), ("V", 1e3)) if fits(f)), None)
+        raise DataError(f"{path}: {spans(factor)} in the file's units ({stated}), not an ECG's "
+                        f"{PLAUSIBLE_MV[0]:g}-{PLAUSIBLE_MV[1]:g} mV; "
+                        + (f"if the file is in {guess}, pass units={guess!r} (--units {guess})" if guess else
+                           "pass units= (--units) with the size of one unit of the file, e.g. 5uV"))
+    unstated = {"edf": f"lead {lead} states no physical dimension", "wfdb": f"lead {lead} states no units"}
+    whole = np.array_equal(signal, np.round(signal))
+    if fits(1.0, TOLERATED_MV):
+        if source in unstated or not fits(1.0):
+            notes.append(f"{unstated.get(source, 'no units stated')}: read as mV"
+                         + (f" ({spans(1.0)})" if amplitude is not None else ""))
+        return 1.0, "mV"
+    for unit, factor in (("uV", 1e-3), ("V", 1e3)):
+        if fits(factor) and not whole:
+            notes.append(f"{unstated.get(source, 'no units stated')} and its QRS spans about {amplitude:.3g} "
+                         f"units: read as {unit} ({amplitude * factor:.2g} mV); pass units='mV' (--units mV) "
+                         "to read it as millivolts")
+            return factor, unit
+    if whole:
+        raise DataError(f"{path}: whole-number samples whose QRS spans about {amplitude:.3g} units, not the "
+                        f"{PLAUSIBLE_MV[0]:g}-{PLAUSIBLE_MV[1]:g} mV of an ECG: raw ADC counts, or microvolts? "
+                        "Pass units= (--units) with the size of one unit: uV, or e.g. 5uV for 200 counts per mV")
+    raise DataError(f"{path}: its QRS spans about {amplitude:.3g} units, not an ECG's in mV, uV or V; pass "
+                    "units= (--units) with the size of one unit of the file, e.g. 5uV")

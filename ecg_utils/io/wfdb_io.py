@@ -139,9 +139,12 @@ def read_annotations(base, extension, sig_len=None):
     size = path.stat().st_size
     if size == 0:
         raise DataError(f"{path}: the annotation file is empty (0 bytes): no reference beats")
-    with open(path, "rb") as f:
-        f.seek(max(size - 2, 0))
-        end = f.read()
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(size - 2, 0))
+            end = f.read()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     if size % 2 or end != b"\x00\x00":
         raise DataError(f"{path}: not a WFDB annotation file (it does not end with the end-of-file marker)")
     try:

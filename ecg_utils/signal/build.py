@@ -39,7 +39,11 @@ def _file_digest(folder, name) -> str:
     """SHA-256 over a record's three files, so that the cache notices any change to them."""
     h = hashlib.sha256()
     for ext in ("hea", "dat", "atr"):
-        h.update((Path(folder) / f"{name}.{ext}").read_bytes())
+        path = Path(folder) / f"{name}.{ext}"
+        try:
+            h.update(path.read_bytes())
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     return h.hexdigest()[:16]
 
 
