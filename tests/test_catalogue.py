@@ -403,6 +403,8 @@ CASES = [
     ("load: model.keras of another model, output (1,)", _other_model(1), DataError),
     ("load: model.keras of another model, output (187,)", _other_model(187), DataError),
     ("load: model.keras with NaN weights", _nan_weights, DataError),
+    ("load: model.keras of another model of the same shapes", _other_model(L), DataError),
+    ("model_sha256=text in detector.json", _load(_set("model_sha256", "abc"), "model_sha256"), DataError),
     ("threshold=NaN in detector.json", _load(_set("threshold", float("nan")), "threshold"), DataError),
     ("threshold=text in detector.json", _load(_set("threshold", "high"), "threshold"), DataError),
     ("predict_batch_size=0 in detector.json", _load(_set("params.predict_batch_size", 0), "predict_batch_size"),

@@ -2,10 +2,15 @@
 parameters, the scaler, the calibration of the fused evidence, the threshold, the training history), written whole and
 read back with every field checked, including the files of earlier versions (:func:`upgrade`).
 
+``detector.json`` records the SHA-256 of ``model.keras`` (``model_sha256``): a folder whose model file is another
+one (another Keras model of the same shapes, one retrained or edited by hand) is refused, naming the file.
+Detectors saved before the checksum was recorded still load, checked as before (shapes, finite outputs).
+
 :meth:`ecg_utils.detect.autoencoder.AutoencoderDetector.save` and ``.load`` call :func:`write` and :func:`read`.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -34,6 +39,8 @@ META_FILE = "detector.json"
 FORMAT = "ecg-detector/autoencoder-detector"
 #: What a saved detector's folder holds (one saved before the marker file may be replaced by a new save).
 KNOWN_FILES = (MODEL_FILE, META_FILE)
+#: The key of ``detector.json`` holding the SHA-256 of the model file.
+CHECKSUM = "model_sha256"
 #: Parameters stored as tuples (JSON turns them into lists).
 TUPLE_PARAMS = ("channels", "aug_scale_range", "evidence")
 
@@ -42,11 +49,6 @@ def _summary(scores) -> dict:
     s = np.asarray(scores, dtype=np.float64)
     return {"n": int(s.size), "mean": float(s.mean()), "std": float(s.std()), "min": float(s.min()),
             **{f"p{q}": float(np.percentile(s, q)) for q in (50, 90, 95, 99)}, "max": float(s.max())}
-
-
-def _versions() -> dict:
-    return {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
-            "ecg_utils": config.VERSION}
 
 
 def _versions() -> dict:
@@ -83,7 +85,8 @@ def write(det, folder, overwrite=False) -> Path:
             warnings.filterwarnings("ignore", message=".*__array__ implementation doesn't accept a copy",
                                     category=DeprecationWarning)
             det.model_.save(tmp / MODEL_FILE)
-        (tmp / META_FILE).write_text(json.dumps(description(det), indent=1, default=str))
+        meta = {**description(det), CHECKSUM: sha256(tmp / MODEL_FILE)}
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=1, default=str))
     return Path(folder)
 
 
@@ -128,6 +131,7 @@ def read(cls, folder):
                                      and np.all(np.diff(stored[k]) >= 0) for k in wanted)):
         raise DataError(f"{meta_path}: {', '.join(det.evidence)} fused but no valid 'reference' distributions "
                         f"({', '.join(wanted)}: n >= 1 and non-decreasing finite quantiles) are stored")
+    check_model_file(meta_path, model_path, meta.get(CHECKSUM))
     try:
         model = keras.models.load_model(model_path, safe_mode=True, compile=False)
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
@@ -158,6 +162,27 @@ def read(cls, folder):
     det.meta_ = meta
     det._forward_fn = det._errors_fn = None
     return det
+
+
+def sha256(path) -> str:
+    """The SHA-256 of a file, in hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def check_model_file(meta_path, model_path, stored) -> None:
+    """Raise :class:`DataError` unless ``model_path`` is the model file ``detector.json`` describes: its SHA-256 is
+    the one stored (``stored``: None for a detector saved before the checksum was recorded, which is not checked)."""
+    if stored is None:
+        return
+    if not (isinstance(stored, str) and len(stored) == 64 and all(c in "0123456789abcdef" for c in stored)):
+        raise DataError(f"{meta_path}: {CHECKSUM} must be the 64 hex digits of a SHA-256, got {stored!r}")
+    try:
+        have = sha256(model_path)
+    except OSError as exc:
+        raise DataError(f"{model_path}: cannot read it ({exc.strerror or exc})") from None
+    if have != stored:
+        raise DataError(f"{model_path}: not the model this detector was saved with (SHA-256 {have[:12]}..., "
+                        f"{META_FILE} records {stored[:12]}...): save the detector again, or restore its model file")
 
 
 def upgrade(meta) -> dict:
