@@ -373,7 +373,7 @@ CASES = [
         (tmp / "f").write_text("a file") and (lambda: Beats.from_arrays(_normals(3), np.zeros(3)).save(
             tmp / "f" / "b.npz")), "f/b.npz"), DataError),
     ("download: --dest under a file", lambda tmp, ctx: (
-        (tmp / "f").write_text("a file") and (lambda: download("mitdb", tmp / "f" / "mitdb", records=["100"])),
+        (tmp / "f").write_text("a file") and (lambda: download("mitdb", tmp / "f" / "mitdb", records=[RECORD])),
         "f/mitdb"), DataError),
     # -- the Kaggle CSV reader (more in the property tests below) --
     ("kaggle: missing file", lambda tmp, ctx: (lambda: load_kaggle_csv(tmp / "mitbih_test.csv"), "mitbih_test.csv"),

@@ -54,6 +54,7 @@ NOTES = {
     "flat": "lead off or recorder stopped (or an asystole: look at it)",
     "saturated": "the amplifier clipped",
     "noisy": "noise, or ventricular flutter/fibrillation (no distinct beats): look at it",
+    "gap": "the file holds no samples here (filled, to keep every later beat at its time)",
 }
 
 CSS = """
@@ -65,6 +66,14 @@ h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.8em;bord
 table{border-collapse:collapse;font-size:.9em;margin:.5em 0} td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}
 th{background:#f0f0f0} td:first-child,th:first-child{text-align:left} img{max-width:100%;display:block;margin:.5em 0}
 """
+
+
+def _notes(notes) -> str:
+    """The reader's notes and the disturbances found (mains hum, pacing spikes), as a list."""
+    if not notes:
+        return ""
+    items = "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
+    return f'<div id="notes"><p>About the input:</p><ul>{items}</ul></div>'
 
 
 def write_report(result, folder) -> Path:
@@ -120,6 +129,7 @@ differs from this patient's own typical beat more than normal beats do. Median h
 <p class="muted">A beat is flagged when its anomaly score is above {s['threshold']:.3g}, a threshold learned from
 normal beats of other patients (mean + 2 std of their scores). This is a screening aid that points at beats to
 review, not a diagnosis. Detector: {esc(s['detector'])}.</p>
+{_notes(s.get('notes', []))}
 </div>
 <h2>Flagged beats per {bin_name}</h2>{fig.get('burden', '')}
 {_table([f'{bin_name} from', 'beats scored', 'flagged', 'burden', 'median heart rate'], per_bin)}

@@ -12,6 +12,7 @@ Examples
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ from ecg_utils.errors import DataError
 from ecg_utils.io.recording import MAX_FS, MIN_FS, Recording, read_recording
 from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
 from ecg_utils.signal.cutting import beats_from_peaks
+from ecg_utils.signal.disturbances import find_disturbances, remove_hum
 from ecg_utils.signal.peaks import find_peaks, qrs_band
-from ecg_utils.signal.quality import unreadable_mask, unreadable_stretches
+from ecg_utils.signal.quality import COLUMNS as STRETCH_TABLE
+from ecg_utils.signal.quality import PAD_S, unreadable_mask, unreadable_stretches
 from ecg_utils.signal.rhythm import STRETCH_COLUMNS, irregular_stretches
 from ecg_utils.signal.templates import add_templates
 
@@ -60,6 +63,11 @@ class Scan:
         Seconds per stage.
     peak_stats : dict
         What the R-peak detection did (:func:`ecg_utils.signal.peaks.find_peaks`).
+    disturbances : dict
+        The mains hum and pacing spikes found (:meth:`ecg_utils.signal.disturbances.Disturbances.summary`).
+    notes : list
+        What reading the file assumed or changed (:attr:`~ecg_utils.io.recording.Recording.notes`) and the
+        disturbances found, one line each.
     """
 
     recording: Recording
@@ -70,6 +78,8 @@ class Scan:
     timings: dict = field(default_factory=dict)
     peak_stats: dict = field(default_factory=dict)
     episodes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STRETCH_COLUMNS)))
+    disturbances: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
 
     @property
     def beats(self) -> pd.DataFrame:
@@ -108,6 +118,7 @@ class Scan:
                                  "list": self.episodes[["start_s", "end_s", "duration_s", "beats"]].to_dict("records")},
             "threshold": self.threshold, "detector": self.detector,
             "timings_s": self.timings, "peaks": self.peak_stats,
+            "disturbances": self.disturbances, "notes": list(self.notes),
         }
 
 
@@ -149,15 +160,19 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                                                                       column=column)
     if isinstance(source, Recording):  # built by hand: check what read_recording would have
         _check_recording(rec)
+    found = find_disturbances(rec.signal, rec.fs)  # mains hum is removed, pacing spikes named
+    if found.mains_hz:
+        rec = dataclasses.replace(rec, signal=remove_hum(rec.signal, rec.fs, found.mains_hz))
+    notes = [*rec.notes, *found.notes()]
     timings["read"] = time.perf_counter() - t0
     _log(verbose, f"{rec.name}: {rec.duration_s / 60:.1f} min of lead {rec.lead} at {rec.fs:g} Hz read from "
-                  f"{rec.path} ({timings['read']:.1f} s)")
+                  f"{rec.path} ({timings['read']:.1f} s)" + "".join(f"\n  note: {line}" for line in notes))
     det, det_name = load_detector(detector)
     _check_scannable(det, det_name)
 
     t0 = time.perf_counter()
     band = qrs_band(rec.signal, rec.fs)
-    stretches = unreadable_stretches(rec.signal, rec.fs, band)
+    stretches = _with_gaps(unreadable_stretches(rec.signal, rec.fs, band), rec)
     skip = unreadable_mask(stretches, len(rec.signal))
     timings["quality"] = time.perf_counter() - t0
     _log(verbose, f"  unreadable signal: {len(stretches)} stretch(es), {skip.sum() / rec.fs:.0f} s "
@@ -204,7 +219,21 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                   f"score): {int(table.flagged.sum()):,} flagged above the threshold {det.threshold_:.3g}")
     if len(rhythm):
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
-    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, stats, rhythm)
+    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, stats, rhythm,
+                found.summary(), notes)
+
+
+def _with_gaps(stretches, rec) -> pd.DataFrame:
+    """The unreadable stretches with the recording's gaps (samples the file lacked, kind "gap"), widened as the
+    others are (:data:`ecg_utils.signal.quality.PAD_S`)."""
+    if not len(rec.gaps):
+        return stretches
+    pad, n = int(PAD_S * rec.fs), len(rec.signal)
+    gaps = pd.DataFrame([("gap", max(0, a - pad), min(n, b + pad)) for a, b in rec.gaps], columns=["kind", "start", "end"])
+    gaps["start_s"], gaps["end_s"] = gaps["start"] / rec.fs, gaps["end"] / rec.fs
+    gaps["duration_s"] = gaps["end_s"] - gaps["start_s"]
+    both = pd.concat([stretches, gaps], ignore_index=True).astype({"start": np.int64, "end": np.int64})
+    return both.sort_values(["start", "kind"], kind="stable").reset_index(drop=True)[list(STRETCH_TABLE)]
 
 
 def _check_recording(rec):
