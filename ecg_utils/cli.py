@@ -173,8 +173,11 @@ def main(argv=None) -> int:
                    help="replace --out even if it holds other files (never the folder of a recording scanned)")
     p.add_argument("--lead", help="lead name to read (default: MLII, else II, else the first ECG channel)")
     p.add_argument("--column", help="column (name or 0-based index) of a CSV/NumPy file, or channel of a record")
-    p.add_argument("--fs", type=float, help="sampling rate in Hz (required for CSV and NumPy files)")
-    p.add_argument("--units", help="units of a CSV/NumPy signal (default mV; uV and V are converted)")
+    p.add_argument("--fs", type=float, help="sampling rate in Hz (required for NumPy files and tables without a time "
+                                             "column; checked against the file's own rate)")
+    p.add_argument("--units", help="units of the signal: mV, uV or V, optionally with a size (5uV: one unit, e.g. an "
+                                   "ADC count, is 5 microvolts); overrides the file's. Without it a table or array is "
+                                   "read as mV, or uV/V when its amplitude says so (a note tells)")
     p.add_argument("--no-report", action="store_true", help="write the table and annotations only")
     p.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
                    help="one Dask task per recording: 'local' (a local cluster, one worker per core) or a scheduler "

@@ -649,7 +649,26 @@ CLI_CASES = [
      "101.hea"),
     ("scan a CSV without --fs", lambda t, c: ["scan", str(_kaggle_csv(t / "b.csv")), "--out", str(t / "out")],
      "b.csv"),
+    ("scan a CSV whose time column contradicts --fs", lambda t, c: [
+        "scan", str(_written(t / "s.csv", c, _csv("time,MLII", lambda x, t: [t * 1.44, x[:, 0]], "%.6f"))), "--fs",
+        "360", "--out", str(t / "out")], "s.csv: its time column gives 250 Hz, not 360 Hz"),
+    ("scan a CSV of ADC counts", lambda t, c: [
+        "scan", str(_written(t / "s.csv", c, _csv("", lambda x, t: [np.round(200 * x[:, 0]) + 1024], "%d"))),
+        "--fs", "360", "--out", str(t / "out")], "--units"),
+    ("score with a model.keras of another model of the same shapes", lambda t, c: [
+        "score", str(_other_model(L)(t, c)[1] and t / "det"), str(_kaggle_csv(t / "b.csv"))],
+     "model.keras: not the model this detector was saved with"),
+    ("scan --detector whose model.keras is another model", lambda t, c: [
+        "scan", str(_kaggle_csv(t / "b.csv")), "--fs", "360", "--detector", str(_other_model(L)(t, c)[1] and t / "det"),
+        "--out", str(t / "out")], "model.keras: not the model this detector was saved with"),
 ]
+
+
+def _written(path, ctx, write):
+    """``path`` written by ``write(path, x, t)`` from 60 s of record 119."""
+    x, t = _ecg(ctx)
+    write(path, x, t)
+    return path
 
 
 @pytest.mark.parametrize("argv, named", [(a, n) for _, a, n in CLI_CASES], ids=[c[0] for c in CLI_CASES])

@@ -196,6 +196,8 @@ def _seconds(col):
     import pandas as pd
 
     numbers = pd.to_numeric(col, errors="coerce").to_numpy(np.float64)
+    if col.dtype != object:  # parsed as numbers already: no clock time to read
+        return numbers
     text = col.astype(str).str.strip().str.strip("'\"")
     clock = text.str.fullmatch(_CLOCK.pattern).to_numpy() & col.notna().to_numpy()
     if clock.any():
