@@ -966,7 +966,7 @@ def table_forms(draw):
     return text, kwargs, expected, float(fs), refused, 10.0 ** -digits / (factor if unit != "counts" else 200.0)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
+@settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(table_forms(), st.sampled_from([".csv", ".txt", ".tsv", ".csv.gz"]), st.sampled_from(["utf-8", "utf-16"]))
 def test_any_form_of_a_table_reads_back_the_same_samples_or_is_refused_by_name(form, ending, encoding):
