@@ -1,4 +1,4 @@
-"""The EC57 noise stress test (:mod:`ecg_utils.noise_stress`): the SNR is the one asked for, the
+"""The EC57 noise stress test (:mod:`ecg_utils.noise_stress`, :mod:`bench.noise`): the SNR is the one asked for, the
 clean minutes stay untouched, bad input is one clear error, and electrode-motion noise does what it should to a scan.
 
 Real MIT-BIH records (``mitdb_dir``) and the noise records of the MIT-BIH Noise Stress Test Database
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ecg_utils.data import read_record
@@ -127,3 +128,27 @@ def test_electrode_motion_at_minus_6_db_brings_false_beats_into_the_scan(record,
     noise = beat_detection(found[found >= start], beats[beats >= start], record.fs)
     assert clean["ppv"] > 0.99 and clean["se"] > 0.99, clean
     assert noise["ppv"] < 0.8, noise
+
+
+def test_the_bench_counts_one_scan_against_the_reference():
+    """bench.noise.measure on a hand-made scan: 1 s clean, then noise; every count checked."""
+    from bench.noise import measure
+
+    fs, n, clean_n = 100.0, 400, 100
+    ref = np.array([10, 50, 150, 250, 350])
+    classes = np.array([0, 1, 0, 2, 0])
+    symbols = np.array(["N", "A", "N", "V", "N"])
+    beats = pd.DataFrame({"sample": [11, 52, 151, 200, 252, 300],
+                          "readable": [True, True, True, True, True, False],
+                          "score": [1.0, 9.0, 5.0, 7.0, 8.0, np.nan],
+                          "flagged": [False, True, True, True, True, False]})
+    stretches = pd.DataFrame({"kind": ["noisy"], "start": [280], "end": [400]})
+    counts, part = measure(beats, stretches, ref, classes, symbols, fs, n, clean_n)
+    assert (counts["ref"], counts["tp"], counts["fn"], counts["fp"]) == (3, 2, 1, 2)
+    assert (counts["ref_readable"], counts["tp_readable"], counts["fn_readable"], counts["fp_readable"]) == (2, 2, 0, 1)
+    assert (counts["v"], counts["v_found"], counts["v_flagged"]) == (1, 1, 1)
+    assert (counts["normal"], counts["normal_scored"], counts["normal_flagged"]) == (2, 1, 1)
+    assert (counts["normal_clean"], counts["normal_scored_clean"], counts["normal_flagged_clean"]) == (1, 1, 0)
+    assert (counts["false_beats"], counts["false_flagged"], counts["false_unreadable"]) == (2, 1, 1)
+    assert counts["flagged_clean"] == 1 and counts["unreadable_s"] == 1.2 and counts["unreadable_s_clean"] == 0
+    assert counts["auc_clean"] == 1.0 and part["y"].tolist() == [0, 1]
