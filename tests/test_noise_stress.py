@@ -1,0 +1,154 @@
+"""The EC57 noise stress test (:mod:`ecg_utils.noise_stress`, :mod:`bench.noise`): the SNR is the one asked for, the
+clean minutes stay untouched, bad input is one clear error, and electrode-motion noise does what it should to a scan.
+
+Real MIT-BIH records (``mitdb_dir``) and the noise records of the MIT-BIH Noise Stress Test Database
+(``$ECG_NSTDB_DIR``, else ``nstdb-noise`` beside the MIT-BIH folder).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecg_utils.data import read_record
+from ecg_utils.errors import DataError
+from ecg_utils.noise_stress import (KINDS, NOISE_ENV, add_noise, find_noise_dir, noise_power, read_noise,
+                                    resample_noise, signal_power)
+
+from conftest import REQUIRE_ENV
+
+RECORD = "119"
+
+
+@pytest.fixture(scope="module")
+def noise_dir(mitdb_dir):
+    """The noise records' folder; tests needing it are skipped when absent, or fail with ``$ECG_TESTS_NEED_DATA``."""
+    try:
+        return find_noise_dir(data_dir=mitdb_dir)
+    except DataError as exc:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def noises(noise_dir):
+    return {kind: read_noise(kind, noise_dir) for kind in KINDS}
+
+
+@pytest.fixture(scope="module")
+def record(mitdb_dir):
+    return read_record(mitdb_dir, RECORD)
+
+
+def _snr(clean, noisy, fs, beats, clean_s=300.0):
+    """The SNR of the noise added, measured as the noise record's README defines it."""
+    start = int(round(clean_s * fs))
+    return 10 * np.log10(signal_power(clean, fs, beats) / noise_power(noisy[start:] - clean[start:], fs))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("snr", [24, 6, -6])
+def test_the_noise_added_has_the_snr_asked_for(record, noises, kind, snr):
+    beats, _ = record.beats()
+    noisy = add_noise(record.signal, record.fs, beats, *noises[kind], snr)
+    assert abs(_snr(record.signal, noisy, record.fs, beats) - snr) < 0.1
+
+
+def test_the_snr_holds_at_128_hz_with_the_noise_resampled(record, noises):
+    """The SVDB case: a 128 Hz record gets the 360 Hz noise resampled, still at the SNR asked for."""
+    fs = 128.0
+    signal = resample_noise(record.signal, record.fs, fs)
+    beats = np.round(record.beats()[0] * fs / record.fs).astype(np.int64)
+    noisy = add_noise(signal, fs, beats, *noises["em"], 0.0)
+    assert len(noisy) == len(signal)
+    assert abs(_snr(signal, noisy, fs, beats)) < 0.1
+
+
+def test_the_first_minutes_stay_clean_bit_for_bit(record, noises):
+    beats, _ = record.beats()
+    start = int(300 * record.fs)
+    noisy = add_noise(record.signal, record.fs, beats, *noises["ma"], 0.0)
+    assert np.array_equal(noisy[:start], record.signal[:start])
+    assert (noisy[start:] != record.signal[start:]).mean() > 0.99
+    again = add_noise(record.signal, record.fs, beats, *noises["ma"], 0.0)
+    assert np.array_equal(noisy, again)  # deterministic
+
+
+def test_a_record_longer_than_the_noise_gets_it_tiled(record, noises):
+    beats, _ = record.beats()
+    long = np.tile(record.signal, 2)
+    noisy = add_noise(long, record.fs, beats, *noises["bw"], 12.0)
+    assert abs(_snr(long, noisy, record.fs, beats) - 12.0) < 0.1
+
+
+def test_bad_input_is_one_clear_error(record, noises, tmp_path, monkeypatch):
+    beats, _ = record.beats()
+    noise, noise_fs = noises["em"]
+    with pytest.raises(DataError, match=r"unknown noise kind 'xx'.*bw, ma, em"):
+        read_noise("xx")
+    nan = record.signal.copy()
+    nan[1000] = np.nan
+    cases = [(lambda: add_noise(nan, record.fs, beats, noise, noise_fs, 6), r"signal: 1 samples are NaN"),
+             (lambda: add_noise(np.array([]), record.fs, beats, noise, noise_fs, 6), r"signal: expected a non-empty"),
+             (lambda: add_noise(record.signal, record.fs, beats, noise[:3600], noise_fs, 6), r"noise: 10\.0 s long"),
+             (lambda: add_noise(record.signal[:int(200 * record.fs)], record.fs, beats, noise, noise_fs, 6),
+              r"nothing left to add noise to after the first 300 s"),
+             (lambda: add_noise(record.signal, record.fs, beats, noise, noise_fs, np.nan), r"snr_db must be"),
+             (lambda: add_noise(record.signal, record.fs, beats, noise, noise_fs, 6, channel=2), r"no channel 2")]
+    for call, message in cases:
+        with pytest.raises(DataError, match=message) as info:
+            call()
+        assert "\n" not in str(info.value)
+    monkeypatch.setenv(NOISE_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match=r"nowhere: no such folder .*\$ECG_NSTDB_DIR"):
+        read_noise("em")
+    (tmp_path / "nowhere").mkdir()
+    with pytest.raises(DataError, match=r"nowhere/ma\.hea: noise record ma not found"):
+        read_noise("ma")
+
+
+def test_electrode_motion_at_minus_6_db_brings_false_beats_into_the_scan(record, noises):
+    """A property that could fail: on a 10-minute excerpt with em noise at -6 dB over its last 5 minutes, the scan's
+    QRS +P drops from that of its clean first 5 minutes to well below it in the noisy part."""
+    from ecg_utils.metrics import beat_detection
+    from ecg_utils.pretrained import load_detector
+    from ecg_utils.recording import Recording
+    from ecg_utils.scan import scan
+
+    n, start = int(600 * record.fs), int(300 * record.fs)
+    beats, _ = record.beats()
+    beats = beats[beats < n]
+    noisy = add_noise(record.signal[:n], record.fs, beats, *noises["em"], -6.0)
+    found = scan(Recording(noisy, record.fs, record.lead, RECORD, RECORD, "wfdb", "mV"),
+                 load_detector(None)[0]).beats["sample"].to_numpy()
+    clean = beat_detection(found[found < start], beats[beats < start], record.fs)
+    noise = beat_detection(found[found >= start], beats[beats >= start], record.fs)
+    assert clean["ppv"] > 0.99 and clean["se"] > 0.99, clean
+    assert noise["ppv"] < 0.8, noise
+
+
+def test_the_bench_counts_one_scan_against_the_reference():
+    """bench.noise.measure on a hand-made scan: 1 s clean, then noise; every count checked."""
+    from bench.noise import measure
+
+    fs, n, clean_n = 100.0, 400, 100
+    ref = np.array([10, 50, 150, 250, 350])
+    classes = np.array([0, 1, 0, 2, 0])
+    symbols = np.array(["N", "A", "N", "V", "N"])
+    beats = pd.DataFrame({"sample": [11, 52, 151, 200, 252, 300],
+                          "readable": [True, True, True, True, True, False],
+                          "score": [1.0, 9.0, 5.0, 7.0, 8.0, np.nan],
+                          "flagged": [False, True, True, True, True, False]})
+    stretches = pd.DataFrame({"kind": ["noisy"], "start": [280], "end": [400]})
+    counts, part = measure(beats, stretches, ref, classes, symbols, fs, n, clean_n)
+    assert (counts["ref"], counts["tp"], counts["fn"], counts["fp"]) == (3, 2, 1, 2)
+    assert (counts["ref_readable"], counts["tp_readable"], counts["fn_readable"], counts["fp_readable"]) == (2, 2, 0, 1)
+    assert (counts["v"], counts["v_found"], counts["v_flagged"]) == (1, 1, 1)
+    assert (counts["normal"], counts["normal_scored"], counts["normal_flagged"]) == (2, 1, 1)
+    assert (counts["normal_clean"], counts["normal_scored_clean"], counts["normal_flagged_clean"]) == (1, 1, 0)
+    assert (counts["false_beats"], counts["false_flagged"], counts["false_unreadable"]) == (2, 1, 1)
+    assert counts["flagged_clean"] == 1 and counts["unreadable_s"] == 1.2 and counts["unreadable_s_clean"] == 0
+    assert counts["auc_clean"] == 1.0 and part["y"].tolist() == [0, 1]
