@@ -4,7 +4,7 @@
     python -m bench.noise --snrs 24 12 0             # fewer SNRs
     python -m bench.noise --records 119 800 --kinds em
 
-Protocol (ANSI/AAMI EC57, WFDB ``nst``; :mod:`ecg_utils.noise_stress`): for each record, each noise record of the
+Protocol (ANSI/AAMI EC57, WFDB ``nst``; :mod:`ecg_utils.signal.noise_stress`): for each record, each noise record of the
 MIT-BIH Noise Stress Test Database (``bw`` baseline wander, ``ma`` muscle artefact, ``em`` electrode motion; its
 first channel) and each SNR, the noise is added to the lead the scan reads (MLII; the first lead, ECG1, of the SVDB
 records, the 360 Hz noise resampled to their 128 Hz) from 5 minutes on, scaled to the SNR ((median QRS
@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import shlex
 import sys
 import time
@@ -46,12 +45,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.run import DEFAULT_OUT, environment, write_results
+from bench.common import DEFAULT_OUT, environment, write_results
 
 VENTRICULAR = ("V", "E")
 VF_EPISODES = ("(VF",)  # "(VFL" (flutter) and "(VF" (fibrillation): EC57 leaves them out of the false detections
 TOLERANCE_S = 0.15
-SVDB_ENV = "ECG_SVDB_DIR"
 DATABASES = ("mitdb", "svdb")
 GROUPS = ("DS1", "DS2", "SVDB", "other MIT-BIH")
 #: The sums kept per scan (all counts, so that records add up); see :func:`measure`.
@@ -61,29 +59,11 @@ COUNTS = ("ref", "tp", "fn", "fp", "ref_readable", "tp_readable", "fn_readable",
           "unreadable_s", "unreadable_s_clean", "noisy_s", "clean_s")
 
 
-def find_svdb_dir(data_dir=None) -> Path:
-    """The folder of the SVDB records: ``$ECG_SVDB_DIR``, else ``svdb`` beside the MIT-BIH folder.
-
-    Raises
-    ------
-    DataError
-        When that folder does not exist.
-    """
-    from ecg_utils.data import find_data_dir
-    from ecg_utils.errors import DataError
-
-    env = os.environ.get(SVDB_ENV)
-    path, how = (Path(env), f"${SVDB_ENV}") if env else (find_data_dir(data_dir).parent / "svdb",
-                                                         f"beside the MIT-BIH folder (${SVDB_ENV} is not set)")
-    if not path.is_dir():
-        raise DataError(f"{path}: no such folder of MIT-BIH Supraventricular Arrhythmia records ({how}); set "
-                        f"{SVDB_ENV} to the folder holding NNN.hea/.dat/.atr")
-    return path
 
 
 def group_of(database, record) -> str:
     """DS1, DS2, SVDB, or "other MIT-BIH" (the paced records, which neither DS1 nor DS2 holds)."""
-    from ecg_utils.splits import DS1, DS2
+    from ecg_utils.io.databases.mitdb import DS1, DS2
 
     if database == "svdb":
         return "SVDB"
@@ -106,8 +86,8 @@ def measure(beats, stretches, ref, classes, symbols, fs, n, clean_n, vf=()) -> d
         Of the clean part's scored detections: ``y`` and ``score`` of those matching a reference beat (its AAMI
         class), for the pooled ROC AUC; ``samples`` and ``scores`` of all of them, for the score ratio.
     """
-    from ecg_utils.metrics import match_beats
-    from ecg_utils.quality import unreadable_mask
+    from ecg_utils.signal.matching import match_beats
+    from ecg_utils.signal.quality import unreadable_mask
 
     tol = int(round(TOLERANCE_S * fs))
     det = beats["sample"].to_numpy(np.int64)
@@ -192,12 +172,13 @@ def stress_record(job) -> dict:
     which the parent drops before writing.
     """
     global _DETECTOR
-    from ecg_utils.data import AAMI_CLASSES, read_record
+    from ecg_utils.detect.pretrained import load_detector
     from ecg_utils.errors import DataError
-    from ecg_utils.noise_stress import add_noise, read_noise, signal_power
-    from ecg_utils.pretrained import load_detector
-    from ecg_utils.recording import Recording
-    from ecg_utils.scan import scan
+    from ecg_utils.io.databases.mitdb import AAMI_CLASSES
+    from ecg_utils.io.recording import Recording
+    from ecg_utils.io.records import read_record
+    from ecg_utils.scan.stages import scan
+    from ecg_utils.signal.noise_stress import add_noise, read_noise, signal_power
 
     t0 = time.perf_counter()
     if _DETECTOR is None:
@@ -215,7 +196,7 @@ def stress_record(job) -> dict:
             result = scan(Recording(signal, fs, rec.lead, rec.name, path, "wfdb", "mV"), _DETECTOR)
         except DataError as exc:  # e.g. too few readable beats: reported, not fatal
             return {"error": str(exc)}, None
-        return measure(result.beats, result.stretches, ref, classes, symbols, fs, n, clean_n, vf)
+        return measure(result.table, result.stretches, ref, classes, symbols, fs, n, clean_n, vf)
 
     clean, clean_part = run(rec.signal)
     out = {"record": job["record"], "database": job["database"], "group": group_of(job["database"], job["record"]),
@@ -248,16 +229,17 @@ def resolve(database, records, data_dir=None) -> tuple:
     DataError
         For a named record whose files are missing (naming them), or one outside ``--database``.
     """
-    from ecg_utils.data import MITDB_RECORDS, find_data_dir, mitdb_records, resolve_records
     from ecg_utils.errors import DataError
-    from ecg_utils.splits import DS1, DS2
+    from ecg_utils.io.databases.mitdb import DS1, DS2, MITDB_RECORDS
+    from ecg_utils.io.records import find_data_dir, records_in, resolve_records
 
     wanted = DATABASES if database == "both" else (database,)
     folders = {}
 
     def folder(db):
         if db not in folders:
-            folders[db] = find_data_dir(data_dir) if db == "mitdb" else find_svdb_dir(data_dir)
+            folders[db] = (find_data_dir(data_dir) if db == "mitdb" else   # SVDB: its setting, or beside --data-dir
+                           find_data_dir(Path(data_dir).parent / "svdb" if data_dir else None, kind="svdb"))
         return folders[db]
 
     if records:
@@ -270,7 +252,7 @@ def resolve(database, records, data_dir=None) -> tuple:
         return jobs, []
     jobs, absent = [], []
     if "mitdb" in wanted:
-        present = set(mitdb_records(folder("mitdb")))
+        present = set(records_in(folder("mitdb")))
         jobs += [("mitdb", folder("mitdb"), r) for r in list(DS1) + list(DS2) if r in present]
         absent = [r for r in list(DS1) + list(DS2) if r not in present]
     if "svdb" in wanted:
@@ -381,7 +363,7 @@ def markdown(result) -> str:
         f"Regenerate with `{result['command']}`. Run {result['date']}, {result['wall_seconds'] / 60:.1f} min wall, "
         f"{result['environment']['cpu']}, {result['environment']['cpus_usable']} cores, {cfg['workers']} workers. "
         f"Noise from {cfg['noise_dir']} (channel 0), added from {cfg['clean_s']:g} s on "
-        "(`ecg_utils.noise_stress.add_noise`: SNR = 10 log10(((median QRS peak-to-peak)² / 8) / mean 1-s variance "
+        "(`ecg_utils.signal.noise_stress.add_noise`: SNR = 10 log10(((median QRS peak-to-peak)² / 8) / mean 1-s variance "
         "of the noise)); the SVDB records are at 128 Hz, lead ECG1, the noise resampled (polyphase)."
         + (f" DS1/DS2 records absent from the MIT-BIH folder: {' '.join(result['absent'])}."
            if result["absent"] else ""),
@@ -417,7 +399,7 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
-    from ecg_utils.noise_stress import CLEAN_S, EC57_SNRS, KINDS, find_noise_dir
+    from ecg_utils.signal.noise_stress import CLEAN_S, EC57_SNRS, KINDS, find_noise_dir
 
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(prog="python -m bench.noise", description=__doc__,

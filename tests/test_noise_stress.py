@@ -1,4 +1,4 @@
-"""The EC57 noise stress test (:mod:`ecg_utils.noise_stress`, :mod:`bench.noise`): the SNR is the one asked for, the
+"""The EC57 noise stress test (:mod:`ecg_utils.signal.noise_stress`, :mod:`bench.noise`): the SNR is the one asked for, the
 clean minutes stay untouched, bad input is one clear error, and electrode-motion noise does what it should to a scan.
 
 Real MIT-BIH records (``mitdb_dir``) and the noise records of the MIT-BIH Noise Stress Test Database
@@ -11,13 +11,20 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-
-from ecg_utils.data import read_record
-from ecg_utils.errors import DataError
-from ecg_utils.noise_stress import (KINDS, NOISE_ENV, add_noise, find_noise_dir, noise_power, read_noise,
-                                    resample_noise, signal_power)
-
 from conftest import REQUIRE_ENV
+
+from ecg_utils.errors import DataError
+from ecg_utils.io.records import read_record
+from ecg_utils.signal.noise_stress import (
+    KINDS,
+    NOISE_ENV,
+    add_noise,
+    find_noise_dir,
+    noise_power,
+    read_noise,
+    resample_noise,
+    signal_power,
+)
 
 RECORD = "119"
 
@@ -113,17 +120,17 @@ def test_bad_input_is_one_clear_error(record, noises, tmp_path, monkeypatch):
 def test_electrode_motion_at_minus_6_db_brings_false_beats_into_the_scan(record, noises):
     """A property that could fail: on a 10-minute excerpt with em noise at -6 dB over its last 5 minutes, the scan's
     QRS +P drops from that of its clean first 5 minutes to well below it in the noisy part."""
+    from ecg_utils.detect.pretrained import load_detector
+    from ecg_utils.io.recording import Recording
     from ecg_utils.metrics import beat_detection
-    from ecg_utils.pretrained import load_detector
-    from ecg_utils.recording import Recording
-    from ecg_utils.scan import scan
+    from ecg_utils.scan.stages import scan
 
     n, start = int(600 * record.fs), int(300 * record.fs)
     beats, _ = record.beats()
     beats = beats[beats < n]
     noisy = add_noise(record.signal[:n], record.fs, beats, *noises["em"], -6.0)
     found = scan(Recording(noisy, record.fs, record.lead, RECORD, RECORD, "wfdb", "mV"),
-                 load_detector(None)[0]).beats["sample"].to_numpy()
+                 load_detector(None)[0]).table["sample"].to_numpy()
     clean = beat_detection(found[found < start], beats[beats < start], record.fs)
     noise = beat_detection(found[found >= start], beats[beats >= start], record.fs)
     assert clean["ppv"] > 0.99 and clean["se"] > 0.99, clean

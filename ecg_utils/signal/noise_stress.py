@@ -13,7 +13,7 @@ clean, and scores the detector against the clean record's reference annotations.
 - ``SNR = 10 log10(S / N)`` dB.
 
 The noise folder is a setting: ``$ECG_NSTDB_DIR``, else the folder ``nstdb-noise`` beside the MIT-BIH folder
-(:func:`ecg_utils.data.find_data_dir`).
+(:func:`ecg_utils.io.records.find_data_dir`).
 
 Examples
 --------
@@ -54,14 +54,14 @@ MIN_NOISE_S = 60.0
 
 def find_noise_dir(folder=None, data_dir=None) -> Path:
     """The folder of the noise records: ``folder``, else ``$ECG_NSTDB_DIR``, else ``nstdb-noise`` beside the
-    MIT-BIH folder (:func:`ecg_utils.data.find_data_dir` of ``data_dir``).
+    MIT-BIH folder (:func:`ecg_utils.io.records.find_data_dir` of ``data_dir``).
 
     Raises
     ------
     DataError
         When that folder does not exist (naming it and the setting), or no MIT-BIH folder is found to look beside.
     """
-    from ecg_utils.data import find_data_dir
+    from ecg_utils.io.records import find_data_dir
 
     if folder is not None:
         path, how = Path(folder), "the folder given"
@@ -104,7 +104,7 @@ def read_noise(kind, folder=None) -> tuple:
     >>> noise.shape, fs                                                          # doctest: +SKIP
     ((650000, 2), 360.0)
     """
-    from ecg_utils.wfdb_io import read_header, read_signal
+    from ecg_utils.io.wfdb_io import read_header, read_signal
 
     if kind not in KINDS:
         raise DataError(f"unknown noise kind {kind!r}: the noise records are {', '.join(KINDS)}")
