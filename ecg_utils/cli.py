@@ -16,11 +16,14 @@ from ecg_utils.io.files import check_writable, written_whole
 def _download(args):
     from ecg_utils.io.databases import get_database
     from ecg_utils.io.databases.mitdb import TEST_RECORDS
-    from ecg_utils.io.physionet import download, fetch_test_records
+    from ecg_utils.io.physionet import download, fetch_svdb_test_records, fetch_test_records
 
     if args.for_tests:
         folder = fetch_test_records(args.dest)
         print(f"MIT-BIH records for the tests ({len(TEST_RECORDS)}, SHA-256 checked when fetched) in {folder}")
+        svdb = fetch_svdb_test_records()
+        print(f"SVDB records for the tests ({len(get_database('svdb').test_records)}, SHA-256 checked when fetched) "
+              f"in {svdb}")
         return
     folder = download(args.database, args.dest, records=args.records)
     env = "ECG_DATA_DIR" if args.database == "mitdb" else get_database(args.database).env

@@ -33,6 +33,24 @@ def mitdb_dir():
     return folder
 
 
+@pytest.fixture(scope="session")
+def svdb_dir():
+    """The folder of the SVDB records the tests read (``ecg_utils.io.physionet.find_svdb_test_records``): skipped when
+    absent, a failure when ``$ECG_TESTS_NEED_DATA`` is set (``./run_all.sh test`` fetches them first)."""
+    from ecg_utils.io.databases import get_database
+    from ecg_utils.io.physionet import find_svdb_test_records, svdb_dirs_for_tests
+
+    folder = find_svdb_test_records()
+    if folder is None:
+        reason = (f"no SVDB records {' '.join(get_database('svdb').test_records)} in "
+                  f"{', '.join(map(str, svdb_dirs_for_tests()))}: set ECG_SVDB_DIR to a folder holding them, or run "
+                  "`ecg-detector download --for-tests`")
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     """Keep the beat cache of the whole test session (module fixtures included) out of data/processed."""

@@ -1,9 +1,7 @@
 """The database seam: MIT-BIH and the Supraventricular Arrhythmia Database are two databases of one kind; the beat
 builder, the splits and the benchmark take either by name, and a third is one module."""
-import os
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,16 +17,6 @@ from ecg_utils.signal.build import build_beats, load_split
 SVDB_RECORDS = ["800", "801", "802", "803"]
 
 
-@pytest.fixture(scope="module")
-def svdb_dir(mitdb_dir):
-    """The SVDB folder found by the database's own setting (``$ECG_SVDB_DIR``, else ``svdb/`` beside the MIT-BIH
-    folder): the test fails where the tests must have data, else it is skipped."""
-    try:
-        return find_data_dir(kind="svdb")
-    except Exception as exc:  # noqa: BLE001 - a missing folder is a DataError naming where it looked
-        if os.environ.get("ECG_TESTS_NEED_DATA") and Path(mitdb_dir).parent.joinpath("svdb").is_dir():
-            raise
-        pytest.skip(f"no SVDB records: {exc}")
 
 
 def test_the_registry_holds_both_databases_with_their_rates_leads_and_sides():

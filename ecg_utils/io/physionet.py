@@ -10,7 +10,7 @@ from pathlib import Path
 from ecg_utils import config
 from ecg_utils.errors import DataError
 from ecg_utils.io.databases import get_database
-from ecg_utils.io.databases.mitdb import SHA256SUMS, TEST_RECORDS
+from ecg_utils.io.databases.mitdb import TEST_RECORDS
 from ecg_utils.io.records import HOW_TO_GET_DATA, missing_files, records_in
 
 
@@ -60,34 +60,37 @@ def download(database="mitdb", dest=None, records=None) -> Path:
     present = records_in(dest)
     missing = sorted(set(db.records if wanted == "all" else wanted) - set(present))
     if db.checksums is not None:
-        sums = physionet_sha256()
-        verify_sha256(dest, [r for r in present if f"{r}.dat" in sums])
+        sums = physionet_sha256(db.name)
+        verify_sha256(dest, [r for r in present if f"{r}.dat" in sums], db.name)
     if missing:
         raise DataError(f"Download into {dest} is incomplete: records {', '.join(missing)} are missing")
     print(f"Downloaded {len(present)} records into {dest}", flush=True)
     return dest
 
 
-def physionet_sha256() -> dict:
-    """PhysioNet's SHA-256 checksum of each MIT-BIH file it is known for: ``{"101.dat": "698d...", ...}``."""
-    return {name: digest for digest, name in (line.split() for line in SHA256SUMS.read_text().splitlines()
-                                               if line.strip())}
+def physionet_sha256(database="mitdb") -> dict:
+    """PhysioNet's SHA-256 checksum of each file of a database it is known for: ``{"101.dat": "698d...", ...}``."""
+    path = get_database(database).checksums
+    if path is None:
+        return {}
+    return {name: digest for digest, name in (line.split() for line in path.read_text().splitlines() if line.strip())}
 
 
-def verify_sha256(folder, records) -> None:
-    """Check the files of ``records`` in ``folder`` against PhysioNet's SHA-256 checksums (:data:`SHA256SUMS`).
+def verify_sha256(folder, records, database="mitdb") -> None:
+    """Check the files of ``records`` in ``folder`` against PhysioNet's SHA-256 checksums (the database's).
 
     Raises
     ------
     DataError
         Naming the first file that is missing or whose checksum differs, or a record with no known checksums.
     """
-    known = physionet_sha256()
+    known = physionet_sha256(database)
     for record in records:
         for ext in ("hea", "dat", "atr"):
             name = f"{record}.{ext}"
             if name not in known:
-                raise DataError(f"{name}: no PhysioNet checksum is known for it (see {SHA256SUMS.name})")
+                raise DataError(f"{name}: no PhysioNet checksum is known for it (see "
+                                f"{get_database(database).checksums.name})")
             path = Path(folder) / name
             if not path.is_file():
                 raise DataError(f"{path}: missing")
@@ -133,4 +136,43 @@ def fetch_test_records(dest=None) -> Path:
     except DataError as exc:
         raise DataError(f"the tests need MIT-BIH records {' '.join(TEST_RECORDS)}, not found in {where}, and "
                         f"fetching them failed: {exc}") from None
+    return dest
+
+
+def svdb_dirs_for_tests() -> list:
+    """Where the tests look for the SVDB records, in order: the database's settings (``$ECG_SVDB_DIR``, ``svdb``
+    beside ``$ECG_DATA_DIR``'s folder), ``../shared/data/svdb`` (CI), ``data/raw/svdb``."""
+    dirs = get_database("svdb").candidate_dirs() + [config.PROJ_ROOT.parent / "shared" / "data" / "svdb"]
+    return list(dict.fromkeys(dirs))
+
+
+def find_svdb_test_records():
+    """The first of :func:`svdb_dirs_for_tests` holding every SVDB test record, or None."""
+    for folder in svdb_dirs_for_tests():
+        if all(not missing_files(folder, r) for r in get_database("svdb").test_records):
+            return folder
+    return None
+
+
+def fetch_svdb_test_records(dest=None) -> Path:
+    """The folder of the SVDB records the tests read: one that holds them already, else ``data/raw/svdb`` after
+    downloading them from PhysioNet, SHA-256 checked.
+
+    Raises
+    ------
+    DataError
+        One line: where they were looked for, and why the download failed.
+    """
+    found = find_svdb_test_records()
+    if found is not None:
+        return found
+    records = get_database("svdb").test_records
+    dest = Path(dest or config.RAW_DIR / "svdb")
+    try:
+        download("svdb", dest, records=records)
+        verify_sha256(dest, records, "svdb")
+    except DataError as exc:
+        where = ", ".join(str(f) for f in svdb_dirs_for_tests())
+        raise DataError(f"the tests need SVDB records {' '.join(records)}, not found in {where}, and fetching them "
+                        f"failed: {exc}") from None
     return dest

@@ -59,6 +59,8 @@ class Database:
         Annotation symbol -> class index (:data:`AAMI_CLASSES`).
     checksums : Path or None
         PhysioNet's SHA-256 checksums of its files, shipped with the package (downloads are verified against it).
+    test_records : tuple of str
+        The records the test suite reads (``ecg-detector download --for-tests`` fetches them when absent).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Database:
     excluded: tuple = ()
     beat_classes: dict = field(default_factory=lambda: dict(AAMI_CLASSES))
     checksums: Path | None = None
+    test_records: tuple = ()
 
     @property
     def env(self) -> str:

@@ -31,4 +31,5 @@ DS2 = ("100 103 105 111 113 117 121 123 200 202 210 212 213 214 219 221 222 228 
 
 DATABASE = Database(
     name="mitdb", title="MIT-BIH Arrhythmia Database", fs=360.0, leads=("MLII",), records=tuple(MITDB_RECORDS),
-    sides={"DS1": tuple(DS1), "DS2": tuple(DS2)}, excluded=PACED_RECORDS, checksums=SHA256SUMS)
+    sides={"DS1": tuple(DS1), "DS2": tuple(DS2)}, excluded=PACED_RECORDS, checksums=SHA256SUMS,
+    test_records=TEST_RECORDS)
