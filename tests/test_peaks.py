@@ -6,10 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.peaks import double_detections
-from ecg_utils import peaks as peaks_module
 from ecg_utils.io.databases.mitdb import AAMI_CLASSES
 from ecg_utils.io.records import read_record
 from ecg_utils.metrics import beat_detection
+from ecg_utils.signal import peaks as peaks_module
 from ecg_utils.signal.matching import match_beats
 from ecg_utils.signal.peaks import METHODS, find_peaks, qrs_band, refine_peaks
 
