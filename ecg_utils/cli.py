@@ -16,7 +16,7 @@ from ecg_utils.io.files import check_writable, written_whole
 def _download(args):
     from ecg_utils.io.databases import get_database
     from ecg_utils.io.databases.mitdb import TEST_RECORDS
-    from ecg_utils.io.physionet import download, fetch_svdb_test_records, fetch_test_records
+    from ecg_utils.io.physionet import download, fetch_noise_for_tests, fetch_svdb_test_records, fetch_test_records
 
     if args.for_tests:
         folder = fetch_test_records(args.dest)
@@ -24,6 +24,7 @@ def _download(args):
         svdb = fetch_svdb_test_records()
         print(f"SVDB records for the tests ({len(get_database('svdb').test_records)}, SHA-256 checked when fetched) "
               f"in {svdb}")
+        print(f"Noise records for the tests (bw, ma, em) in {fetch_noise_for_tests()}")
         return
     folder = download(args.database, args.dest, records=args.records)
     env = "ECG_DATA_DIR" if args.database == "mitdb" else get_database(args.database).env

@@ -176,3 +176,36 @@ def fetch_svdb_test_records(dest=None) -> Path:
         raise DataError(f"the tests need SVDB records {' '.join(records)}, not found in {where}, and fetching them "
                         f"failed: {exc}") from None
     return dest
+
+
+#: The noise records of the MIT-BIH Noise Stress Test Database (:mod:`ecg_utils.signal.noise_stress`).
+NOISE_RECORDS = ("bw", "ma", "em")
+
+
+def fetch_noise_for_tests() -> Path:
+    """The folder of the noise records the tests read (``bw``, ``ma``, ``em``): the noise setting's folder when it
+    holds them (:func:`ecg_utils.signal.noise_stress.find_noise_dir`), else ``nstdb-noise`` beside the MIT-BIH folder
+    after fetching them from PhysioNet (``wfdb.dl_database("nstdb")``, 3 records of 30 min, about 8 MB).
+
+    Raises
+    ------
+    DataError
+        One line: why they could not be fetched.
+    """
+    import wfdb
+
+    from ecg_utils.io.records import find_data_dir
+
+    folder = Path(os.environ.get("ECG_NSTDB_DIR") or find_data_dir().parent / "nstdb-noise")
+    if all((folder / f"{name}.{ext}").is_file() for name in NOISE_RECORDS for ext in ("hea", "dat")):
+        return folder
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        wfdb.dl_database("nstdb", dl_dir=str(folder), records=list(NOISE_RECORDS), annotators=None, overwrite=False)
+    except Exception as exc:  # network errors come in many types; one line
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise DataError(f"the tests need the noise records {', '.join(NOISE_RECORDS)} of the MIT-BIH Noise Stress "
+                        f"Test Database in {folder}, and fetching them failed: {exc}") from None
+    return folder

@@ -55,6 +55,8 @@ NOTES = {
     "saturated": "the amplifier clipped",
     "noisy": "noise, or ventricular flutter/fibrillation (no distinct beats): look at it",
     "gap": "the file holds no samples here (filled, to keep every later beat at its time)",
+    "artefact": "electrode motion or other artefact: detections neither both R-peak detectors nor the other lead "
+                "confirm",
 }
 
 CSS = """

@@ -21,14 +21,19 @@ import numpy as np
 import pandas as pd
 
 from ecg_utils.errors import DataError
+from ecg_utils.io.dataset import Beats
+from ecg_utils.io.other_lead import read_other_lead
 from ecg_utils.io.recording import MAX_FS, MIN_FS, Recording, read_recording
 from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
+from ecg_utils.signal.artefact import AGREE_S as ARTEFACT_AGREE_S
+from ecg_utils.signal.artefact import KIND as ARTEFACT
+from ecg_utils.signal.artefact import SINGLE_LEAD_CORR, artefact, has_lookalike, near, second_lead_support
 from ecg_utils.signal.cutting import beats_from_peaks
 from ecg_utils.signal.disturbances import find_disturbances, remove_hum
 from ecg_utils.signal.peaks import find_peaks, qrs_band
 from ecg_utils.signal.quality import COLUMNS as STRETCH_TABLE
 from ecg_utils.signal.quality import PAD_S, unreadable_mask, unreadable_stretches
-from ecg_utils.signal.rhythm import STRETCH_COLUMNS, irregular_stretches
+from ecg_utils.signal.rhythm import STRETCH_COLUMNS, irregular_stretches, template_correlation
 from ecg_utils.signal.templates import add_templates
 
 #: Fewest readable beats a scan needs: a patient's template is the median of the 101 nearest regular beats.
@@ -127,7 +132,7 @@ def _log(verbose, message):
         print(message, flush=True)
 
 
-def scan(source, detector=None, lead=None, fs=None, units=None, column=None, verbose=False) -> Scan:
+def scan(source, detector=None, lead=None, fs=None, units=None, column=None, verbose=False, other=None) -> Scan:
     """Find the abnormal beats of one recording.
 
     Parameters
@@ -141,6 +146,9 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
         How to read ``source`` (see :func:`~ecg_utils.io.recording.read_recording`).
     verbose : bool
         Print one line per stage, with its time (long recordings take seconds per stage).
+    other : Recording, False or None
+        The second lead that confirms beats (:mod:`ecg_utils.signal.artefact`): None reads the file's other ECG lead
+        when it has one (:func:`ecg_utils.io.other_lead.read_other_lead`), False uses one lead only.
 
     Returns
     -------
@@ -188,7 +196,20 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     del band
 
     t0 = time.perf_counter()
-    readable = ~skip[peaks] if len(peaks) else np.zeros(0, dtype=bool)
+    info = det.train_info_ or {}
+    if other is None and not isinstance(source, Recording):
+        other = read_other_lead(rec)
+        if other is not None and found.mains_hz:
+            other = dataclasses.replace(other, signal=remove_hum(other.signal, other.fs, found.mains_hz))
+    other = other or None
+    stretches, skip, artefact_beats = _artefacts(rec, other, peaks, stats, stretches, skip, det, info)
+    timings["artefact"] = time.perf_counter() - t0
+    _log(verbose, f"  artefact: {int(artefact_beats.sum()):,} detection(s) neither both fast detectors nor "
+                  + (f"lead {other.lead}" if other is not None else "the template") + " confirm, "
+                  f"{int((stretches.kind == ARTEFACT).sum())} artefact stretch(es) ({timings['artefact']:.1f} s)")
+
+    t0 = time.perf_counter()
+    readable = ~skip[peaks] & ~artefact_beats if len(peaks) else np.zeros(0, dtype=bool)
     if readable.sum() < MIN_BEATS:
         unread = (f"; {skip.sum() / rec.fs:.0f} s of it is unreadable ({', '.join(sorted(set(stretches['kind'])))})"
                   if skip.any() else "")
@@ -196,11 +217,7 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                         f"lead {rec.lead}{unread}; a scan needs at least {MIN_BEATS} (the patient's own template is "
                         "the median of the 101 nearest regular beats)")
     segment = np.searchsorted(np.sort(stretches["start"].to_numpy()), peaks[readable], side="right")
-    info = det.train_info_ or {}
-    beats = beats_from_peaks(rec.signal, rec.fs, peaks[readable], info.get("representation", det.representation_),
-                             rec.name, segments=segment, params=info.get("params"))
-    if det.context == "template":
-        beats = add_templates(beats, int(info.get("template_width") or MIN_BEATS), info.get("template_regular"))
+    beats = _cut(rec, peaks[readable], segment, det, info)
     timings["beats"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -209,7 +226,7 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     t0 = time.perf_counter()
     rhythm = irregular_stretches(beats, rec.fs)
     timings["rhythm"] = time.perf_counter() - t0
-    table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches)
+    table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches, artefact_beats)
     inside = np.zeros(len(table), dtype=bool)
     for a, b in zip(rhythm.start, rhythm.end):
         inside |= (table["sample"].to_numpy() >= a) & (table["sample"].to_numpy() <= b)
@@ -221,6 +238,45 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
     return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, stats, rhythm,
                 found.summary(), notes)
+
+
+def _cut(rec, peaks, segment, det, info) -> Beats:
+    """The beats at ``peaks`` as the detector was trained on them (representation, templates)."""
+    beats = beats_from_peaks(rec.signal, rec.fs, peaks, info.get("representation", det.representation_), rec.name,
+                             segments=segment, params=info.get("params"))
+    if det.context == "template":
+        beats = add_templates(beats, int(info.get("template_width") or MIN_BEATS), info.get("template_regular"))
+    return beats
+
+
+def _artefacts(rec, other, peaks, stats, stretches, skip, det, info) -> tuple:
+    """The artefact stage (:mod:`ecg_utils.signal.artefact`): the stretches with the artefact ones added, the
+    unreadable mask, and which detections are artefact beats."""
+    n, inside = len(rec.signal), ~skip[peaks] if len(peaks) else np.zeros(0, dtype=bool)
+    agreed = stats.get("agreed_samples", peaks)
+    if other is not None:
+        support = second_lead_support(other.signal, rec.fs, peaks)
+        unsupported, runs = artefact(peaks, rec.fs, n, agreed, support=support)
+    else:  # one lead: unlike the template and without a look-alike, among the detections the fast ones dispute
+        unlike = np.zeros(len(peaks), dtype=bool)
+        disputed = inside & ~near(peaks, agreed, int(round(ARTEFACT_AGREE_S * rec.fs)))
+        if disputed.any() and inside.sum() >= MIN_BEATS:
+            segment = np.searchsorted(np.sort(stretches["start"].to_numpy()), peaks[inside], side="right")
+            beats = _cut(rec, peaks[inside], segment, det, info)
+            corr = template_correlation(beats)
+            at = np.flatnonzero(np.isin(peaks, beats.sample))  # the cut beats' positions among the peaks
+            cand = np.flatnonzero(disputed[at] & (corr < SINGLE_LEAD_CORR))
+            unlike[at[cand]] = ~has_lookalike(beats.X, cand)
+        unsupported, runs = artefact(peaks, rec.fs, n, agreed, single_lead_unlike=unlike)
+    unsupported &= inside
+    if runs:
+        rows = pd.DataFrame([(ARTEFACT, a, b) for a, b in runs], columns=["kind", "start", "end"])
+        rows["start_s"], rows["end_s"] = rows["start"] / rec.fs, rows["end"] / rec.fs
+        rows["duration_s"] = rows["end_s"] - rows["start_s"]
+        stretches = pd.concat([stretches, rows], ignore_index=True).astype({"start": np.int64, "end": np.int64})
+        stretches = stretches.sort_values(["start", "kind"], kind="stable").reset_index(drop=True)[list(STRETCH_TABLE)]
+        skip = unreadable_mask(stretches, n)
+    return stretches, skip, unsupported & ~skip[peaks]
 
 
 def _with_gaps(stretches, rec) -> pd.DataFrame:

@@ -33,8 +33,13 @@ def reasons(shape, timing, flagged, threshold) -> np.ndarray:
     return out
 
 
-def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches) -> pd.DataFrame:
-    """The per-beat table: every detected peak, scored where readable and far enough from the ends to be cut."""
+#: Why an artefact beat (:mod:`ecg_utils.signal.artefact`) outside an artefact stretch is not scored.
+ARTEFACT_REASON = "unreadable signal (artefact: neither both R-peak detectors nor the other lead confirm it)"
+
+
+def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches, artefact=None) -> pd.DataFrame:
+    """The per-beat table: every detected peak, scored where readable and far enough from the ends to be cut;
+    ``artefact`` marks the detections found to be artefact (their reason says so)."""
     from ecg_utils.signal.rr import rr_intervals
 
     n = len(peaks)
@@ -55,6 +60,8 @@ def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches
     why = reasons(table["shape"].to_numpy(), table["timing"].to_numpy(), flagged, threshold)
     kinds = _stretch_kind(peaks, stretches)
     why[~readable] = [f"unreadable signal ({k})" for k in kinds[~readable]]
+    if artefact is not None:
+        why[np.asarray(artefact, dtype=bool) & ~readable & (kinds == "")] = ARTEFACT_REASON
     why[readable & ~scored] = "too close to the recording's start or end to cut"
     table["reason"] = why
     table["irregular_rhythm"] = False

@@ -237,7 +237,8 @@ def _hybrid(signal, fs, band, stats, skip):
     band : float array
         :func:`qrs_band` of the signal.
     stats : dict
-        Filled with ``agreed``, ``disputed``, ``second_look_share``, ``rescued``, ``search_back_intervals``,
+        Filled with ``agreed`` (and ``agreed_samples``: where both fast detectors found a beat), ``disputed``,
+        ``second_look_share``, ``rescued``, ``search_back_intervals``,
         ``search_back_found`` and ``gqrs_read_share`` (the share of the signal's length gqrs read, lead-ins included).
     skip : bool array or None
         Unreadable samples: no second look and no search-back there.
@@ -271,6 +272,7 @@ def _hybrid(signal, fs, band, stats, skip):
     rescued = _rescue(peaks, pos[both & ~outside[pos]], fs)
     peaks = np.sort(np.concatenate([peaks, rescued]))
     found, reread, read_back = _search_back(signal, fs, band, peaks, ~outside, skip)
+    stats["agreed_samples"] = np.sort(pos[both & ~skipped])  # both fast detectors found these (artefact.py reads them)
     stats.update(agreed=int(both.sum()), disputed=int(len(disputed)),
                  second_look_share=float(1 - outside.mean()) if len(signal) else 0.0, rescued=int(len(rescued)),
                  search_back_intervals=int(reread), search_back_found=int(len(found)),
