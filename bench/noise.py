@@ -1,7 +1,11 @@
 """The EC57 noise stress test: the shipped detector's scan of records with real noise added after their first 5 minutes.
 
-    python -m bench.noise                            # 3 kinds x 6 SNRs, DS1 + DS2 + SVDB (about an hour on 2 cores)
-    python -m bench.noise --snrs 24 12 0             # fewer SNRs
+    python -m bench.noise                            # 3 kinds x 6 SNRs, DS1 + DS2 + SVDB (136 min on 2 busy cores)
+    python -m bench.noise --snrs 24 12 0             # fewer SNRs (about half the time)
+
+The time goes into the R-peak detection of the noisy scans: where its two fast detectors disagree the hybrid has
+gqrs (pure Python) re-read the signal, and in noise they disagree almost everywhere (about 10 s a noisy 30-min scan
+at 360 Hz, against 2-4 s clean).
     python -m bench.noise --records 119 800 --kinds em
 
 Protocol (ANSI/AAMI EC57, WFDB ``nst``; :mod:`ecg_utils.noise_stress`): for each record, each noise record of the
