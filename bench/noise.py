@@ -421,6 +421,7 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
+    from ecg_utils.errors import DataError
     from ecg_utils.noise_stress import CLEAN_S, EC57_SNRS, KINDS, find_noise_dir
 
     argv = sys.argv[1:] if argv is None else argv
@@ -435,8 +436,12 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
     snrs = [int(s) if float(s).is_integer() else s for s in args.snrs]
-    jobs, absent = resolve(args.database, args.records, args.data_dir)
-    noise_dir = find_noise_dir(data_dir=args.data_dir)
+    try:
+        jobs, absent = resolve(args.database, args.records, args.data_dir)
+        noise_dir = find_noise_dir(data_dir=args.data_dir)
+    except DataError as exc:  # a missing folder or record: one line, before any work
+        print(f"python -m bench.noise: {exc}", file=sys.stderr)
+        return 2
     result = {"command": "python -m bench.noise" + "".join(" " + shlex.quote(a) for a in argv),
               "date": datetime.datetime.now().isoformat(timespec="seconds"), "environment": environment(),
               "config": {"kinds": args.kinds, "snrs": snrs, "clean_s": CLEAN_S, "noise_channel": 0,
