@@ -1,7 +1,11 @@
 """The EC57 noise stress test: the shipped detector's scan of records with real noise added after their first 5 minutes.
 
-    python -m bench.noise                            # 3 kinds x 6 SNRs, DS1 + DS2 + SVDB (about an hour on 2 cores)
-    python -m bench.noise --snrs 24 12 0             # fewer SNRs
+    python -m bench.noise                            # 3 kinds x 6 SNRs, DS1 + DS2 + SVDB (136 min on 2 busy cores)
+    python -m bench.noise --snrs 24 12 0             # fewer SNRs (about half the time)
+
+The time goes into the R-peak detection of the noisy scans: where its two fast detectors disagree the hybrid has
+gqrs (pure Python) re-read the signal, and in noise they disagree almost everywhere (about 10 s a noisy 30-min scan
+at 360 Hz, against 2-4 s clean).
     python -m bench.noise --records 119 800 --kinds em
 
 Protocol (ANSI/AAMI EC57, WFDB ``nst``; :mod:`ecg_utils.signal.noise_stress`): for each record, each noise record of the
@@ -399,6 +403,7 @@ def markdown(result) -> str:
 
 
 def main(argv=None) -> int:
+    from ecg_utils.errors import DataError
     from ecg_utils.signal.noise_stress import CLEAN_S, EC57_SNRS, KINDS, find_noise_dir
 
     argv = sys.argv[1:] if argv is None else argv
@@ -413,8 +418,12 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
     snrs = [int(s) if float(s).is_integer() else s for s in args.snrs]
-    jobs, absent = resolve(args.database, args.records, args.data_dir)
-    noise_dir = find_noise_dir(data_dir=args.data_dir)
+    try:
+        jobs, absent = resolve(args.database, args.records, args.data_dir)
+        noise_dir = find_noise_dir(data_dir=args.data_dir)
+    except DataError as exc:  # a missing folder or record: one line, before any work
+        print(f"python -m bench.noise: {exc}", file=sys.stderr)
+        return 2
     result = {"command": "python -m bench.noise" + "".join(" " + shlex.quote(a) for a in argv),
               "date": datetime.datetime.now().isoformat(timespec="seconds"), "environment": environment(),
               "config": {"kinds": args.kinds, "snrs": snrs, "clean_s": CLEAN_S, "noise_channel": 0,
