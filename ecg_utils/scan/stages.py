@@ -236,7 +236,8 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                   f"score): {int(table.flagged.sum()):,} flagged above the threshold {det.threshold_:.3g}")
     if len(rhythm):
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
-    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, stats, rhythm,
+    counts = {k: v for k, v in stats.items() if np.ndim(v) == 0}  # the summary's numbers, not the sample lists
+    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, counts, rhythm,
                 found.summary(), notes)
 
 
