@@ -200,10 +200,9 @@ def classify(beats: Beats, flagged, latent=None) -> tuple:
         :func:`beat_evidence` and ``kind`` (:data:`KINDS`), one row per beat in the order of ``beats``.
     families : DataFrame
         One row per family of each record (:data:`FAMILY_COLUMNS`: ``flagged`` counts its beats of a kind other
-        than N); ``families.attrs["typical"]`` holds each record's typical beats, one row per family.
+        than N). Their typical beats: :func:`describe_families`.
     """
     table = beat_evidence(beats, latent)
     stats, typical = describe_families(beats, table)
     table["kind"], families = assign_kinds(beats, table, stats, typical, flagged)
-    families.attrs["typical"] = typical
     return table, families
