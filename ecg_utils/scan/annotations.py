@@ -25,7 +25,8 @@ def write_annotations(result, folder) -> Path:
     samples = list(flagged["sample"]) + list(st["start"]) + list(np.maximum(st["end"] - 1, st["start"]))
     symbols = list(flagged["kind"]) + ["~"] * (2 * len(st))
     subtypes = [0] * len(flagged) + [-1] * len(st) + [0] * len(st)
-    aux = [f"{r}; score {s:.1f}; family {f}" for r, s, f in zip(flagged["reason"], flagged["score"], flagged["family"])] + \
+    aux = [f"{r}; score {s:.1f}; family {f}"
+           for r, s, f in zip(flagged["reason"], flagged["score"], flagged["family"])] + \
           [f"unreadable: {k}" for k in st["kind"]] + ["readable"] * len(st)
     order = np.argsort(np.asarray(samples, dtype=np.int64), kind="stable")
     name = _safe_name(result.recording.name)

@@ -49,7 +49,8 @@ def family_features(beats: Beats, latent=None) -> np.ndarray:
     return out
 
 
-def cluster(features, radius=SUBCLUSTER_RADIUS, distance=FAMILY_DISTANCE, max_subclusters=MAX_SUBCLUSTERS) -> np.ndarray:
+def cluster(features, radius=SUBCLUSTER_RADIUS, distance=FAMILY_DISTANCE,
+            max_subclusters=MAX_SUBCLUSTERS) -> np.ndarray:
     """Family labels (0, 1, ...: largest family first) of one recording's beats, from their ``features`` (n, d).
 
     Examples

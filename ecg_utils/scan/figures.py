@@ -160,7 +160,8 @@ def plot_families(signal, fs, beats, families, n=8, members=12, context_s=3.0, s
     for (left, right), (_, fam) in zip(axes, shown.iterrows()):
         mine = beats[beats["family"] == fam["family"]]
         inside = mine[(mine["sample"] >= a_s) & (mine["sample"] + b_s <= len(signal))]
-        pick = inside.iloc[np.linspace(0, len(inside) - 1, min(members, len(inside))).astype(int)] if len(inside) else inside
+        pick = inside.iloc[np.linspace(0, len(inside) - 1, min(members, len(inside))).astype(int)] \
+            if len(inside) else inside
         color = "0.3" if fam["kind"] == "N" else KIND_COLORS.get(fam["kind"], "k")
         cuts = np.array([signal[c - a_s:c + b_s] - np.median(signal[c - a_s:c + b_s]) for c in pick["sample"]])
         for x in cuts:
@@ -186,7 +187,8 @@ def plot_families(signal, fs, beats, families, n=8, members=12, context_s=3.0, s
         for _, other in near.iterrows():
             x = (other["sample"] - c) / fs
             right.axvline(x, color=KIND_COLORS.get(other["kind"], "0.8") if other["flagged"] else "0.85",
-                          lw=2.5 if other["sample"] == c else 0.8, alpha=0.35 if other["sample"] == c else 0.6, zorder=0)
+                          lw=2.5 if other["sample"] == c else 0.8, alpha=0.35 if other["sample"] == c else 0.6,
+                          zorder=0)
         when = (start + dt.timedelta(seconds=float(row["time_s"]))).strftime("%H:%M:%S") if start else \
             str(dt.timedelta(seconds=round(float(row["time_s"]))))
         right.set_title(f"beat {int(row['beat'])} at {when}: {row['kind']}"

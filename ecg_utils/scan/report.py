@@ -110,10 +110,11 @@ def report_html(result, figure_dir) -> str:
     kinds = ", ".join(f"{n:,} {KIND_NAMES[k]} ({k})" for k, n in s["kinds"].items() if n) or "none"
     explained = s["above_threshold"] - s["flagged"]
     hb = s["burden"]
-    burden_rows = [(f"{KIND_NAMES[k]} ({k})", f"{hb[k]['beats']:,}", f"{hb[k]['per_hour']:.1f}" if hb[k]["per_hour"] is not None else "-",
+    burden_rows = [(f"{KIND_NAMES[k]} ({k})", f"{hb[k]['beats']:,}",
+                    f"{hb[k]['per_hour']:.1f}" if hb[k]["per_hour"] is not None else "-",
                     f"{hb[k]['pct']:.2f}%" if hb[k]["pct"] is not None else "-",
-                    *((f"{hb[k]['couplets']:,}", f"{hb[k]['triplets']:,}", f"{hb[k]['runs']:,}", f"{hb[k]['longest_run']:,}",
-                       f"{hb[k]['bigeminy']['episodes']:,} ({hb[k]['bigeminy']['beats']:,} beats)",
+                    *((f"{hb[k]['couplets']:,}", f"{hb[k]['triplets']:,}", f"{hb[k]['runs']:,}",
+                       f"{hb[k]['longest_run']:,}", f"{hb[k]['bigeminy']['episodes']:,} ({hb[k]['bigeminy']['beats']:,} beats)",
                        f"{hb[k]['trigeminy']['episodes']:,} ({hb[k]['trigeminy']['beats']:,} beats)")
                       if k in ("V", "S") else ("-",) * 6)) for k in ("V", "S", "F", "Q")]
     fam = s["families"]
