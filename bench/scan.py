@@ -43,11 +43,11 @@ HOURS = 24
 def scan_split(detector, data_dir, records) -> dict:
     """Scan each record with ``detector``; label the scanned beats by the reference; one evaluation over all."""
     from ecg_utils.io.records import read_record
-    from ecg_utils.metrics import beat_detection, ec57_kinds, evaluate
+    from ecg_utils.metrics import beat_detection, ec57_ectopic, ec57_kinds, evaluate
     from ecg_utils.scan.stages import scan
     from ecg_utils.signal.cutting import label_peaks
 
-    ys, scores, kinds, names, lost, n_ref, per_record = [], [], [], [], 0, 0, {}
+    ys, scores, shapes, timings, kinds, names, lost, n_ref, per_record = [], [], [], [], [], [], 0, 0, {}
     t0 = time.perf_counter()
     for name in records:
         result = scan(Path(data_dir) / f"{name}.hea", detector)
@@ -59,6 +59,8 @@ def scan_split(detector, data_dir, records) -> dict:
         ys.append(y[scored])
         scores.append(b["score"].to_numpy()[scored])
         kinds.append(b["kind"].to_numpy()[scored])
+        shapes.append(b["shape"].to_numpy()[scored])
+        timings.append(b["timing"].to_numpy()[scored])
         names.append(np.full(int(scored.sum()), name))
         lost += beat_detection(b["sample"].to_numpy()[scored], samples, ref.fs)["fn"]
         n_ref += len(samples)
@@ -71,6 +73,7 @@ def scan_split(detector, data_dir, records) -> dict:
     y, s, k = np.concatenate(ys), np.concatenate(scores), np.concatenate(kinds)
     metrics = evaluate(y, s, detector.threshold_)
     return {"metrics": metrics, "ec57_kinds": ec57_kinds(y, k, np.concatenate(names)),
+            "ec57_reasons": ec57_ectopic(y, np.concatenate(shapes), np.concatenate(timings), detector.threshold_),
             "false_beats_flagged": int(((k != "N") & (y < 0)).sum()), "reference_beats": n_ref,
             "reference_beats_not_scored": lost, "records": per_record, "seconds": time.perf_counter() - t0}
 
@@ -240,6 +243,14 @@ def markdown(result) -> str:
             avg = [_mean_std([100 * x[c][f] if x[c][f] is not None else None for x in e], 1)
                    for c in ("VEB", "SVEB") for f in ("se_average", "ppv_average")]
             reviewed = [v["families_reviewed"] for r in runs for v in r["records"].values()]
+            before = [r["ec57_reasons"] for r in runs if "ec57_reasons" in r]
+            if before:  # the same flags read by their reasons, before the kinds (shape -> VEB, only timing -> SVEB)
+                lines.append(f"| {kind}, from the reasons | " + " | ".join(
+                    _mean_std([100 * x[c][f] if x[c][f] is not None else None for x in before], 1)
+                    for c in ("VEB", "SVEB") for f in ("se", "ppv")) + " | - | - | - | - | "
+                    f"{_mean_std([100 * r['metrics']['normal_fpr'] for r in runs], 1)} | "
+                    f"{_mean_std([100 * r['metrics']['detection']['F']['rate'] for r in runs if r['metrics']['detection']['F']['rate'] is not None], 1)} | "
+                    f"{np.mean([r['metrics']['unlabelled']['flagged'] for r in runs]):.0f} | - |")
             lines.append(f"| {kind} | " + " | ".join(cells + avg) + " | "
                          f"{_mean_std([100 * x['N_flagged'] for x in e], 1)} | "
                          f"{_mean_std([100 * x['F_flagged']['rate'] for x in e if x['F_flagged']['rate'] is not None], 1)} | "
