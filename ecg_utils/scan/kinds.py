@@ -13,9 +13,13 @@ A family is
   where neither says anything, when its QRS differs by :data:`VENTRICULAR_QRS_DEV` or more;
 - **fusion** (F) when it is not ventricular, comes in a regular rhythm, and its typical QRS is a blend of the
   dominant family's and a ventricular family's (:func:`blend`: a sinus and a ventricular activation meeting);
-- **normal** otherwise when its QRS follows the template, or differs but comes on time with a P wave: the patient's
-  other normal conduction (an intermittent bundle branch block, a change of axis);
-- **unclassifiable** (Q) otherwise.
+- **normal** otherwise: its QRS follows the template, or differs but comes on time with a P wave (the patient's
+  other normal conduction: an intermittent bundle branch block, a change of axis), or differs, in an irregular
+  rhythm, by less than a ventricular family must.
+
+**Unclassifiable** (Q) is the kind of a flagged beat whose kind cannot be read: beats cut without a template (a
+detector of Kaggle-format beats, :func:`ecg_utils.scan.stages.beat_kinds`); every family reaches one of the kinds
+above.
 
 Each beat then takes its kind from its family and its own timing: a beat of a normal family is supraventricular (S)
 in a regular rhythm when it comes early for the rhythm the patient was in (:func:`~ecg_utils.signal.rhythm.early_beats`,
@@ -67,28 +71,29 @@ FAMILY_COLUMNS = ("record", "family", "beats", "flagged", "kind", "dominant", "q
 
 def family_kinds(stats: pd.DataFrame, typical: np.ndarray, qrs: slice) -> np.ndarray:
     """The kind of each family of one record from its medians (``stats``, one row per family, largest first) and
-    its typical beat (``typical``, one row per family; ``qrs``: the QRS samples): "N", "V", "F" or "Q" (see the
-    module docstring)."""
+    its typical beat (``typical``, one row per family; ``qrs``: the QRS samples): "N", "V" or "F" (see the module
+    docstring)."""
     normal = normal_shaped(stats)
     irregular = (stats.irregular_share >= 0.5).to_numpy()
     early = ((stats.prematurity < VENTRICULAR_PREMATURITY) | (stats.early_share >= 0.5)).to_numpy() & ~irregular
     no_p = (stats.p_corr < P_WAVE_CORR).to_numpy() & ~irregular
     strong = (stats.qrs_dev >= VENTRICULAR_QRS_DEV).to_numpy() & irregular
-    kind = np.where(normal, "N", np.where(early | no_p | strong, "V", "Q")).astype(object)
+    # neither ventricular nor normal-shaped: on time with a P wave (or in an irregular rhythm, not different enough to
+    # be ventricular): another conduction of the patient's, normal, unless it blends the dominant and a ventricular QRS
+    kind = np.where(early | no_p | strong, "V", "N").astype(object)
+    kind[normal] = "N"
     if not normal.any():
         return kind
     first = np.flatnonzero(normal)[0]
     dominant = typical[first, qrs]
     partners = typical[(kind == "V") & (stats.beats >= FUSION_PARTNER).to_numpy(), qrs]
     for i in np.flatnonzero(kind != "V"):
-        if i == first:
+        if i == first or not len(partners) or irregular[i]:
             continue
-        fit = blend(typical[i, qrs], dominant, partners)[0] if len(partners) else -np.inf
+        fit = blend(typical[i, qrs], dominant, partners)[0]
         alone = correlate_rows(typical[i:i + 1, qrs], dominant[None])[0] ** 2
-        if fit >= FUSION_FIT and fit - alone >= FUSION_GAIN and not irregular[i]:
+        if fit >= FUSION_FIT and fit - alone >= FUSION_GAIN:
             kind[i] = "F"
-        elif kind[i] == "Q" and not early[i] and not no_p[i]:
-            kind[i] = "N"
     return kind
 
 
