@@ -276,7 +276,8 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                   + ", ".join(f"{(table.kind == k).sum():,} {k}" for k in KINDS[1:]))
     if len(rhythm):
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
-    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, stats, rhythm,
+    counts = {k: v for k, v in stats.items() if np.ndim(v) == 0}  # the summary's numbers, not the sample lists
+    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, counts, rhythm,
                 found.summary(), notes, families)
 
 
@@ -287,7 +288,6 @@ def beat_kinds(beats, above):
     if beats.template is None or beats.info.get("representation") != "centered":
         return None, pd.DataFrame(columns=list(FAMILY_COLUMNS))
     return classify(beats, above)
-
 
 
 def _cut(rec, peaks, segment, det, info) -> Beats:
