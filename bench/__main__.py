@@ -1,10 +1,11 @@
 """``python -m bench``: the detectors beside their peers (:mod:`bench.run`), then every record tested once
-(:mod:`bench.records`), R-peak detection (:mod:`bench.peaks`), the scan of unannotated recordings
-(:mod:`bench.scan`) and sweeps and scans on 1 and 2 Dask workers (:mod:`bench.cluster`). Options go to
-:mod:`bench.run`; ``--no-scan`` runs it alone (``--quick`` implies it)."""
+(:mod:`bench.records`), the constants of the beat kinds on DS1 (:mod:`bench.kinds`), R-peak detection
+(:mod:`bench.peaks`), the scan of unannotated recordings (:mod:`bench.scan`) and sweeps and scans on 1 and 2 Dask
+workers (:mod:`bench.cluster`). Options go to :mod:`bench.run`; ``--no-scan`` runs it alone (``--quick`` implies
+it)."""
 import sys
 
-from bench import cluster, peaks, records, run, scan
+from bench import cluster, kinds, peaks, records, run, scan
 
 argv = sys.argv[1:]
 if "--worker" in argv:
@@ -15,5 +16,6 @@ rc = run.main(argv)
 if rc == 0 and not only_detectors:
     data = argv[argv.index("--data-dir") + 1:argv.index("--data-dir") + 2] if "--data-dir" in argv else []
     extra = ["--data-dir", *data] if data else []
-    rc = records.main(extra) or peaks.main(extra) or scan.main(extra) or cluster.main(extra)
+    rc = (records.main(extra) or kinds.main(extra) or peaks.main(extra) or scan.main(extra)
+          or cluster.main(extra))
 sys.exit(rc)

@@ -9,7 +9,10 @@ beats of half the training side's records held out of training (drawn by the see
 scored once per seed by a detector that never saw that patient. Reported: the gross ROC AUC over all records (the
 two directions' scores pooled: both are ``-log`` tail probabilities on their own validation normals), and per
 record its ROC AUC, its normal false-positive rate at the threshold and the share of each abnormal class flagged,
-mean over seeds; the worst records named. Records with fewer than 20 abnormal beats have no reliable AUC.
+mean over seeds; the worst records named. Records with fewer than 20 abnormal beats have no reliable AUC. Each flagged
+beat is also given its kind (V, S, F, Q) and family (:func:`ecg_utils.scan.kinds.classify`), and EC57's VEB and SVEB
+figures are read from the kinds (:func:`ecg_utils.metrics.ec57_kinds`), gross and average, beside those read from the
+reasons; per record, its families and those a reviewer opens to confirm every flag.
 
 DS1 is where designs are chosen: the DS2 -> DS1 direction evaluates, it chose nothing. Writes ``records.json``,
 ``records.md`` and ``records.png`` (one point per record) into ``--out`` (default ``bench/results``);
@@ -45,13 +48,14 @@ TARGET_AUC, TARGET_FPR = 0.90, 0.10
 def run(data_dir, seeds, epochs, preset="recommended", normalize=None, database="mitdb") -> dict:
     from ecg_utils.detect.autoencoder import AutoencoderDetector
     from ecg_utils.detect.presets import get_preset
-    from ecg_utils.metrics import ec57_ectopic, evaluate, per_record
+    from ecg_utils.metrics import ec57_ectopic, ec57_kinds, evaluate, per_record
+    from ecg_utils.scan.kinds import classify
     from ecg_utils.signal.build import load_split
 
     p = get_preset(preset)
     runs, rhythm = [], {}
     for seed in range(seeds):
-        ys, scores, shapes, rhythms = [], [], [], []
+        ys, scores, shapes, rhythms, kinds, records = [], [], [], [], [], []
         for reverse, name in directions(database).items():
             split = load_split("interpatient", data_dir=data_dir, seed=seed, split_options={"reverse": reverse},
                                verbose=False, database=database, **p["data"])
@@ -70,6 +74,12 @@ def run(data_dir, seeds, epochs, preset="recommended", normalize=None, database=
                          "ec57": ec57_ectopic(split.test.y, parts["shape"], parts["timing"], det.threshold_),
                          "records": table.to_dict("records")})
             runs[-1]["calibration"] = calibration(det.validation_scores_, s, split.test.y, split.test.record)
+            table, families = classify(split.test, s > det.threshold_)
+            runs[-1]["ec57_kinds"] = ec57_kinds(split.test.y, table.kind.to_numpy(), split.test.record)
+            runs[-1]["families"] = family_counts(families)
+            runs[-1]["kinds_per_record"] = kinds_of_records(split.test.y, table.kind.to_numpy(), split.test.record)
+            kinds.append(table.kind.to_numpy())
+            records.append(split.test.record)
             if seed == 0:  # no model in the rhythm finding: the same for every seed
                 rhythm[name] = rhythm_findings(split.test, data_dir)
             ys.append(split.test.y)
@@ -82,8 +92,31 @@ def run(data_dir, seeds, epochs, preset="recommended", normalize=None, database=
         gross = evaluate(np.concatenate(ys), np.concatenate(scores), np.inf)
         runs.append({"seed": seed, "direction": "every record", "roc_auc": gross["roc_auc"],
                      "roc_auc_per_class": gross["roc_auc_per_class"],
-                     "ec57": ec57_ectopic(np.concatenate(ys), np.concatenate(shapes), np.concatenate(rhythms), 1.0)})
+                     "ec57": ec57_ectopic(np.concatenate(ys), np.concatenate(shapes), np.concatenate(rhythms), 1.0),
+                     "ec57_kinds": ec57_kinds(np.concatenate(ys), np.concatenate(kinds), np.concatenate(records))})
     return {"preset": preset, "normalize": normalize, "database": database, "runs": runs, "rhythm": rhythm}
+
+
+def kinds_of_records(y, kind, records) -> dict:
+    """Per record: the share of its normal beats flagged (any kind), of its V beats called V, of its S beats called S,
+    of its F beats flagged (None where it has none)."""
+    out = {}
+    for r in sorted(set(records.tolist())):
+        m = records == r
+
+        def share(cls, hit, m=m):
+            n = int((m & (y == cls)).sum())
+            return float((m & (y == cls) & hit).sum() / n) if n else None
+
+        out[r] = {"N_flagged": share(0, kind != "N"), "V_se": share(2, kind == "V"), "S_se": share(1, kind == "S"),
+                  "F_flagged": share(3, kind != "N")}
+    return out
+
+
+def family_counts(families) -> dict:
+    """Per record: its beat families, and those a reviewer opens to confirm every flag (holding a flagged beat)."""
+    return {r: {"families": int(len(g)), "reviewed": int((g.flagged > 0).sum())}
+            for r, g in families.groupby("record")}
 
 
 #: Nominal normal false-positive rates for the calibration table: the threshold is the validation normals'
@@ -143,12 +176,26 @@ def per_record_table(result) -> pd.DataFrame:
     return agg.reset_index().sort_values("roc_auc")
 
 
+def kinds_per_record(result) -> pd.DataFrame:
+    """Per record, mean over seeds: families, families to review, and the kinds' figures on its beats."""
+    rows = []
+    for run in result["runs"]:
+        fam = run.get("families") or {}
+        for r, v in fam.items():
+            row = next((x for x in run.get("records", []) if x["record"] == r), {})
+            rows.append({"record": r, "families": v["families"], "reviewed": v["reviewed"],
+                         "n_F": row.get("n_F", 0), **run.get("kinds_per_record", {}).get(r, {})})
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).groupby("record").mean(numeric_only=True)
+
+
 def _f(x, digits=3):
     return "-" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{digits}f}"
 
 
 def _pct(x):
-    return "-" if x is None else f"{100 * x:.1f}%"
+    return "-" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
 
 
 def markdown(result) -> str:
@@ -179,6 +226,38 @@ def markdown(result) -> str:
         lines.append(f"| {name} | " + " | ".join(
             f"{100 * c.mean():.1f} ± {100 * c.std(ddof=1) if len(c) > 1 else 0:.1f}" if len(c) else "-"
             for c in cells) + " |")
+    lines += ["", "EC57 ectopic-beat figures from each flagged beat's **kind** (`ecg_utils.scan.kinds`: V, S, F or Q, from the "
+              "beat's QRS against the patient's template, its P wave, its timing and its family; a beat of a normal "
+              "family at its expected time is N, not flagged; `ecg_utils.metrics.ec57_kinds`), as `bxb` reads the "
+              "`.flag` file: gross and average (mean of the records' figures), mean ± std over seeds; normal beats "
+              "flagged (any kind but N) and fusion beats flagged:", "",
+              "| direction | VEB Se | VEB +P | SVEB Se | SVEB +P | VEB Se avg | VEB +P avg | SVEB Se avg | SVEB +P avg "
+              "| normal flagged | F flagged |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name in list(directions(result.get("database", "mitdb")).values()) + ["every record"]:
+        e = [r["ec57_kinds"] for r in result["runs"] if r["direction"] == name and "ec57_kinds" in r]
+        if not e:
+            continue
+        cells = [np.array([x[k][f] for x in e if x[k][f] is not None], dtype=float)
+                 for f in ("se", "ppv", "se_average", "ppv_average") for k in ("VEB", "SVEB")]
+        cells = [cells[0], cells[2], cells[1], cells[3], cells[4], cells[6], cells[5], cells[7]]
+        extra = [np.array([x["N_flagged"] for x in e if x["N_flagged"] is not None], dtype=float),
+                 np.array([x["F_flagged"]["rate"] for x in e if x["F_flagged"]["rate"] is not None], dtype=float)]
+        lines.append(f"| {name} | " + " | ".join(
+            f"{100 * c.mean():.1f} ± {100 * c.std(ddof=1) if len(c) > 1 else 0:.1f}" if len(c) else "-"
+            for c in cells + extra) + " |")
+    fams = kinds_per_record(result)
+    if len(fams):
+        many_f = fams[fams.n_F >= 50]
+        lines += ["", "Families per record (mean over seeds): all of them, and those a reviewer opens to confirm every "
+                  f"flag; median over records {fams.reviewed.median():.0f} to review (most: "
+                  f"{fams.reviewed.max():.0f}, record {fams.reviewed.idxmax()}). Fusion beats flagged (any kind) on the "
+                  "records with at least 50 of them: "
+                  + (", ".join(f"{r} {100 * v.F_flagged:.0f}% of {v.n_F:.0f}" for r, v in many_f.iterrows()) or "none")
+                  + ".", "", "| record | families | to review | normal flagged | V beats called V | S beats called S "
+                  "| F beats flagged |", "|---|---|---|---|---|---|---|"]
+        for r, v in fams.iterrows():
+            lines.append(f"| {r} | {v.families:.0f} | {v.reviewed:.0f} | {_pct(v.N_flagged)} | {_pct(v.V_se)} | "
+                         f"{_pct(v.S_se)} | {_pct(v.F_flagged)} |")
     lines += ["", "A threshold that holds on new patients: the normal false-positive rate asked for (the threshold is that "
               "quantile of the validation normals' scores, `threshold_rule=\"fpr\"`) beside the rate achieved on the "
               "unseen patients, gross and per record (median and worst record), mean over seeds [range over seeds]:",

@@ -9,7 +9,9 @@
    :func:`ecg_utils.scan.scan`). Scanned beats that match a reference beat within 150 ms take its class; the rest
    are false beats, reported apart (how many were flagged). Reference beats that the scan did not score (missed,
    in an unreadable stretch, or too close to a record end) are counted.
-2. **The shipped detector** (``ecg_utils/models/recommended``) scanning the DS2 records the same way.
+2. **The shipped detector** (``ecg_utils/models/recommended``) scanning the DS2 records the same way. For 1 and 2, each
+   flagged beat's kind (V, S, F, Q) is read against the reference as EC57's ``bxb`` reads it
+   (:func:`ecg_utils.metrics.ec57_kinds`), and each record's families are counted (and those a reviewer opens).
 3. **A 24-hour recording**: the shared records' MLII leads joined end to end until 24 h at 360 Hz (31.1 M samples),
    written as one WFDB record, scanned and written (table, annotations, report) in a fresh process: wall time per
    stage and peak memory (``VmHWM``).
@@ -41,11 +43,11 @@ HOURS = 24
 def scan_split(detector, data_dir, records) -> dict:
     """Scan each record with ``detector``; label the scanned beats by the reference; one evaluation over all."""
     from ecg_utils.io.records import read_record
-    from ecg_utils.metrics import beat_detection, evaluate
+    from ecg_utils.metrics import beat_detection, ec57_ectopic, ec57_kinds, evaluate
     from ecg_utils.scan.stages import scan
     from ecg_utils.signal.cutting import label_peaks
 
-    ys, scores, lost, n_ref, per_record = [], [], 0, 0, {}
+    ys, scores, shapes, timings, kinds, names, lost, n_ref, per_record = [], [], [], [], [], [], 0, 0, {}
     t0 = time.perf_counter()
     for name in records:
         result = scan(Path(data_dir) / f"{name}.hea", detector)
@@ -56,14 +58,24 @@ def scan_split(detector, data_dir, records) -> dict:
         y = label_peaks(b["sample"].to_numpy(), samples, classes, ref.fs)
         ys.append(y[scored])
         scores.append(b["score"].to_numpy()[scored])
+        kinds.append(b["kind"].to_numpy()[scored])
+        shapes.append(b["shape"].to_numpy()[scored])
+        timings.append(b["timing"].to_numpy()[scored])
+        names.append(np.full(int(scored.sum()), name))
         lost += beat_detection(b["sample"].to_numpy()[scored], samples, ref.fs)["fn"]
         n_ref += len(samples)
+        fam = result.families
         per_record[name] = {"beats": len(b), "flagged": int(b["flagged"].sum()),
+                            "above_threshold": int((b["score"] > detector.threshold_).sum()),
+                            "families": int(len(fam)), "families_reviewed": int((fam.flagged > 0).sum()),
+                            "false_beats_flagged": int((b["flagged"].to_numpy()[scored] & (y[scored] < 0)).sum()),
                             "unreadable_s": float(result.summary()["unreadable_s"])}
-    y, s = np.concatenate(ys), np.concatenate(scores)
+    y, s, k = np.concatenate(ys), np.concatenate(scores), np.concatenate(kinds)
     metrics = evaluate(y, s, detector.threshold_)
-    return {"metrics": metrics, "reference_beats": n_ref, "reference_beats_not_scored": lost,
-            "records": per_record, "seconds": time.perf_counter() - t0}
+    return {"metrics": metrics, "ec57_kinds": ec57_kinds(y, k, np.concatenate(names)),
+            "ec57_reasons": ec57_ectopic(y, np.concatenate(shapes), np.concatenate(timings), detector.threshold_),
+            "false_beats_flagged": int(((k != "N") & (y < 0)).sum()), "reference_beats": n_ref,
+            "reference_beats_not_scored": lost, "records": per_record, "seconds": time.perf_counter() - t0}
 
 
 def quality(data_dir, seeds, epochs) -> dict:
@@ -209,6 +221,41 @@ def markdown(result) -> str:
                 + " | ".join(_mean_std([x["roc_auc_per_class"][c] for x in m]) for c in "SVF")
                 + f" | {_mean_std([x['average_precision'] for x in m])} | {det} | "
                 f"{_mean_std([x['normal_fpr'] for x in m])} | {false} | {lost} |")
+    if q:
+        lines += ["", "### The kinds of the scanned beats (EC57, as `bxb` reads the `.flag` file)", "",
+                  "Each flagged beat's kind (`ecg_utils.scan.kinds`: V, S, F or Q; a beat above the threshold that its "
+                  "normal family explains is N, not flagged), read against the reference beats it matches "
+                  "(`ecg_utils.metrics.ec57_kinds`): gross and average (mean of the records' figures) VEB and SVEB "
+                  "sensitivity and positive predictivity (%), normal and fusion beats flagged (any kind), detections "
+                  "matching no reference beat still flagged, and the families a reviewer opens to confirm every flag "
+                  "(median and most over records).", "",
+                  "| beats | VEB Se | VEB +P | SVEB Se | SVEB +P | VEB Se avg | VEB +P avg | SVEB Se avg | SVEB +P avg | "
+                  "normal flagged | F flagged | false beats flagged | families to review |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for kind in ("detected", "shipped"):
+            runs = [r for r in q[kind] if "ec57_kinds" in r]
+            if not runs:
+                continue
+            e = [r["ec57_kinds"] for r in runs]
+            cells = [_mean_std([100 * x[c][f] if x[c][f] is not None else None for x in e], 1)
+                     for f in ("se", "ppv") for c in ("VEB", "SVEB")]
+            cells = [cells[0], cells[2], cells[1], cells[3]]
+            avg = [_mean_std([100 * x[c][f] if x[c][f] is not None else None for x in e], 1)
+                   for c in ("VEB", "SVEB") for f in ("se_average", "ppv_average")]
+            reviewed = [v["families_reviewed"] for r in runs for v in r["records"].values()]
+            before = [r["ec57_reasons"] for r in runs if "ec57_reasons" in r]
+            if before:  # the same flags read by their reasons, before the kinds (shape -> VEB, only timing -> SVEB)
+                lines.append(f"| {kind}, from the reasons | " + " | ".join(
+                    _mean_std([100 * x[c][f] if x[c][f] is not None else None for x in before], 1)
+                    for c in ("VEB", "SVEB") for f in ("se", "ppv")) + " | - | - | - | - | "
+                    f"{_mean_std([100 * r['metrics']['normal_fpr'] for r in runs], 1)} | "
+                    f"{_mean_std([100 * r['metrics']['detection']['F']['rate'] for r in runs if r['metrics']['detection']['F']['rate'] is not None], 1)} | "
+                    f"{np.mean([r['metrics']['unlabelled']['flagged'] for r in runs]):.0f} | - |")
+            lines.append(f"| {kind} | " + " | ".join(cells + avg) + " | "
+                         f"{_mean_std([100 * x['N_flagged'] for x in e], 1)} | "
+                         f"{_mean_std([100 * x['F_flagged']['rate'] for x in e if x['F_flagged']['rate'] is not None], 1)} | "
+                         f"{np.mean([r['false_beats_flagged'] for r in runs]):.0f} | "
+                         f"{np.median(reviewed):.0f} (most {max(reviewed)}) |")
     if d:
         lines += ["", f"## A {d['hours']:.0f}-hour recording, end to end", "",
                   f"{d['samples']:,} samples at 360 Hz (the shared records joined), {d['beats']:,} beats detected, "

@@ -263,6 +263,72 @@ def ec57_ectopic(y, shape, timing, threshold) -> dict:
     return out
 
 
+def ec57_kinds(y, kind, records=None, class_names=CLASS_NAMES) -> dict:
+    """EC57's ventricular (VEB) and supraventricular (SVEB) ectopic beat figures from each beat's *kind*: the symbol
+    the algorithm gives it (``"V"``, ``"S"``, ``"F"``, ``"Q"``, or ``"N"`` for a beat not flagged), read as ``bxb``
+    reads an annotation file against the reference.
+
+    A beat called V counts for VEB, one called S for SVEB; F and Q calls are neither. As in :func:`ec57_ectopic`
+    (the AAMI convention as de Chazal et al. 2004 apply it), a reference fusion beat called V is not a false
+    positive, and reference Q beats are left out. With ``records``, also the EC57 *average* figures: the mean over
+    records of each record's Se (records holding the class) and +P (records with a call of it).
+
+    Parameters
+    ----------
+    y : int array
+        Reference classes (indices into ``class_names``: N, S, V, F, Q; -1 = no reference beat, left out).
+    kind : str array
+        The algorithm's kind of each beat.
+    records : array, optional
+        Each beat's record, for the average figures and ``F_flagged`` per record.
+
+    Returns
+    -------
+    dict
+        ``VEB`` and ``SVEB`` (gross ``tp``, ``fn``, ``fp``, ``se``, ``ppv``, and with records ``se_average``,
+        ``ppv_average``); ``F_flagged``: the share of reference fusion beats given any kind but N (with records,
+        also per record); ``N_flagged``: the share of reference normal beats given a kind other than N.
+
+    Examples
+    --------
+    >>> m = ec57_kinds([0, 0, 1, 2, 2, 3], ["N", "S", "S", "V", "N", "V"])
+    >>> m["VEB"]["se"], m["VEB"]["ppv"], m["SVEB"]["ppv"]
+    (0.5, 1.0, 0.5)
+    """
+    y, kind = np.asarray(y), np.asarray(kind).astype(str)
+    s, v, f, q = (class_names.index(c) for c in ("S", "V", "F", "Q"))
+    keep = (y >= 0) & (y != q)
+    out = {}
+    for name, label, symbol, forgiven in (("VEB", v, "V", y == f), ("SVEB", s, "S", np.zeros(len(y), bool))):
+        called = kind == symbol
+
+        def counts(m, label=label, called=called, forgiven=forgiven):
+            tp = int((m & (y == label) & called).sum())
+            fn = int((m & (y == label) & ~called).sum())
+            fp = int((m & (y != label) & called & ~forgiven).sum())
+            return tp, fn, fp
+
+        tp, fn, fp = counts(keep)
+        out[name] = {"tp": tp, "fn": fn, "fp": fp, "se": _rate(tp, tp + fn), "ppv": _rate(tp, tp + fp)}
+        if records is not None:
+            rec = np.asarray(records)
+            per = [counts(keep & (rec == r)) for r in sorted(set(rec.tolist()))]
+            se = [a / (a + b) for a, b, _ in per if a + b]
+            ppv = [a / (a + c) for a, _, c in per if a + c]
+            out[name].update(se_average=float(np.mean(se)) if se else None,
+                             ppv_average=float(np.mean(ppv)) if ppv else None)
+    is_f, is_n = y == f, y == class_names.index("N")
+    out["F_flagged"] = {"n": int(is_f.sum()), "flagged": int((is_f & (kind != "N")).sum()),
+                        "rate": _rate(int((is_f & (kind != "N")).sum()), int(is_f.sum()))}
+    out["N_flagged"] = _rate(int((is_n & (kind != "N")).sum()), int(is_n.sum()))
+    if records is not None:
+        rec = np.asarray(records)
+        out["F_flagged"]["records"] = {r: {"n": int((is_f & (rec == r)).sum()),
+                                           "flagged": int((is_f & (rec == r) & (kind != "N")).sum())}
+                                       for r in sorted(set(rec[is_f].tolist()))}
+    return out
+
+
 def _merge(intervals) -> list:
     """Sorted, non-overlapping (start, end) intervals; touching ones joined."""
     out = []

@@ -16,9 +16,10 @@ At FPR 1 %: the 99th percentile of the normal scores (0.1, 0.2, 0.4), linear int
 """
 import json
 
+import numpy as np
 import pytest
 
-from ecg_utils.metrics import classification_report, evaluate
+from ecg_utils.metrics import classification_report, ec57_kinds, evaluate
 
 Y = [0, 0, 0, 1, 2, 2]
 SCORES = [0.1, 0.4, 0.2, 0.3, 0.8, 0.05]
@@ -105,3 +106,21 @@ def test_ec57_ectopic_counts_by_the_reason_of_each_flag():
     # SVEB called: beat 2 only (premature alone); beat 3 was called VEB
     assert (m["SVEB"]["tp"], m["SVEB"]["fn"], m["SVEB"]["fp"]) == (1, 1, 0)
     assert m["SVEB"]["ppv"] == 1.0 and m["VEB"]["se"] == 0.5
+
+
+def test_ec57_kinds_reads_each_kind_as_bxb_does_gross_and_average():
+
+    #          record a: N  N  S  V  V  F  Q        record b: N  S  S  V
+    y = np.array([0, 0, 1, 2, 2, 3, 4, 0, 1, 1, 2])
+    kind = np.array(["N", "V", "S", "V", "F", "V", "V", "S", "S", "N", "V"])
+    records = np.array(["a"] * 7 + ["b"] * 4)
+    m = ec57_kinds(y, kind, records)
+    # VEB: V beats a3 (V), a4 (F: missed), b3 (V); calls of V on a1 (N: false), a5 (F: forgiven), a6 (Q: left out)
+    assert (m["VEB"]["tp"], m["VEB"]["fn"], m["VEB"]["fp"]) == (2, 1, 1)
+    assert m["VEB"]["se_average"] == pytest.approx((1 / 2 + 1) / 2)
+    assert m["VEB"]["ppv_average"] == pytest.approx((1 / 2 + 1) / 2)
+    # SVEB: S beats a2 (S), b1 (S), b2 (N: missed); S called on b0 (N: false)
+    assert (m["SVEB"]["tp"], m["SVEB"]["fn"], m["SVEB"]["fp"]) == (2, 1, 1)
+    assert m["SVEB"]["se"] == pytest.approx(2 / 3) and m["SVEB"]["se_average"] == pytest.approx((1 + 1 / 2) / 2)
+    assert m["F_flagged"]["rate"] == 1.0 and m["F_flagged"]["records"] == {"a": {"n": 1, "flagged": 1}}
+    assert m["N_flagged"] == pytest.approx(2 / 3)  # a1 called V, b0 called S

@@ -21,6 +21,7 @@ from ecg_utils.io.files import MARKER
 from ecg_utils.io.recording import Recording
 from ecg_utils.io.records import read_record
 from ecg_utils.metrics import beat_detection
+from ecg_utils.scan.kinds import KINDS
 from ecg_utils.scan.output import write_scan
 from ecg_utils.scan.stages import MIN_BEATS, scan
 from ecg_utils.scan.table import COLUMNS, REASONS, reasons
@@ -185,7 +186,11 @@ def test_atrial_fibrillation_is_a_rhythm_finding_and_not_a_flood_of_premature_be
 def _check_reasons(result):
     b = result.table
     scored = b.score.notna()
-    np.testing.assert_array_equal(b.flagged, scored & (b.score > result.threshold))
+    # flagged: above the threshold and not taken back by its family (kind N: a normal family, at its expected time)
+    np.testing.assert_array_equal(b.flagged, scored & (b.score > result.threshold) & (b.kind != "N"))
+    assert set(b.kind[scored]) <= set(KINDS) and (b.kind[~scored] == "").all()
+    assert (b.kind[scored & (b.score <= result.threshold)] == "N").all()
+    assert (b.family[scored] >= 0).all() and (b.family[~scored] == -1).all()
     assert b.reason[b.flagged].isin(REASONS).all()
     assert (b.reason[scored & ~b.flagged] == "").all()
     assert b.reason[~b.readable].str.startswith("unreadable signal").all()
@@ -270,7 +275,7 @@ def test_write_scan_writes_table_annotations_summary_and_report(damaged, tmp_pat
     assert out == parent / "flat"
     assert [p.name for p in parent.iterdir()] == ["flat"]  # no temporary folder left beside it
     figures = ["figures/heart_rate.png", "figures/burden.png", "figures/score_timeline.png",
-               "figures/strips.png"]
+               "figures/families.png"]
     assert _listing(out) == sorted(["beats.csv", "figures", "flat.flag", "report.html", "summary.json", *figures])
 
     table = pd.read_csv(out / "beats.csv", keep_default_na=False, na_values=[""])
@@ -283,12 +288,15 @@ def test_write_scan_writes_table_annotations_summary_and_report(damaged, tmp_pat
 
     ann = wfdb.rdann(str(out / "flat"), "flag")
     symbols, samples = np.array(ann.symbol), ann.sample
-    assert set(symbols) == {"Q", "~"}
-    np.testing.assert_array_equal(samples[symbols == "Q"], flagged["sample"])
+    beat = symbols != "~"
+    assert "V" in set(symbols) and set(symbols) <= {"V", "S", "F", "Q", "~"}   # 119: ventricular trigeminy
+    np.testing.assert_array_equal(samples[beat], flagged["sample"])
+    assert symbols[beat].tolist() == flagged.kind.tolist()                        # each flagged beat's kind
     assert len(st) == 1
     np.testing.assert_array_equal(samples[symbols == "~"], [st.start[0], st.end[0] - 1])
     aux = np.array(ann.aux_note)
-    assert [a.split(";")[0] for a in aux[symbols == "Q"]] == flagged.reason.tolist()
+    assert [a.split(";")[0] for a in aux[beat]] == flagged.reason.tolist()
+    assert [int(a.split("family ")[1]) for a in aux[beat]] == flagged.family.tolist()
     assert aux[symbols == "~"].tolist() == ["unreadable: flat", "readable"]
     assert (np.diff(samples) >= 0).all()
 
@@ -296,6 +304,8 @@ def test_write_scan_writes_table_annotations_summary_and_report(damaged, tmp_pat
     scored = int(b.score.notna().sum())
     assert (summary["beats"], summary["beats_scored"], summary["flagged"]) == (len(b), scored, len(flagged))
     assert summary["reasons"] == {r: int((flagged.reason == r).sum()) for r in REASONS}
+    assert summary["kinds"] == {k: int((flagged.kind == k).sum()) for k in KINDS[1:]}
+    assert summary["burden"]["V"]["beats"] == summary["kinds"]["V"] > 100
     assert summary["burden_pct"] == pytest.approx(100 * len(flagged) / scored)
     assert summary["unreadable"] == {"flat": pytest.approx(60.0 + 2 * PAD_S)}  # widened each side
     assert summary["recording"] == "flat" and summary["fs"] == FS
@@ -539,6 +549,14 @@ def test_summary_numbers_agree_with_the_table(scans, damaged, which):
     assert s["flagged_per_hour"] == pytest.approx(len(flagged) * 3600 / SECONDS)
     assert sum(s["reasons"].values()) == len(flagged)
     assert s["heart_rate_bpm_median"] == pytest.approx(np.nanmedian(scored.heart_rate_bpm))
+    assert sum(s["kinds"].values()) == len(flagged) and s["above_threshold"] >= len(flagged)
+    for kind in KINDS[1:]:
+        assert s["burden"][kind]["beats"] == s["kinds"][kind] == (b.kind == kind).sum()
+        assert s["burden"][kind]["per_hour"] == pytest.approx(s["kinds"][kind] * 3600 / SECONDS)
+    fam = result.families
+    assert s["families"]["count"] == len(fam) and s["families"]["with_flags"] == (fam.flagged > 0).sum()
+    assert fam.beats.sum() == len(scored) and fam.flagged.sum() == len(flagged) and fam.dominant.sum() == 1
+    assert s["families"]["largest_V"]["kind"] == "ventricular"   # 119's ventricular beats: one family
     assert s["duration_s"] == pytest.approx(SECONDS) and s["threshold"] == result.threshold
     assert s["unreadable_s"] == pytest.approx(unreadable_mask(result.stretches, N).sum() / FS)
     assert (s["unreadable_s"] == 0) == (which == "clean")

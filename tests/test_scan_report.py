@@ -26,6 +26,7 @@ def test_the_report_renders_its_findings_and_figures_in_a_browser(report, tmp_pa
     shot = tmp_path / "page.png"
     run_chromium(tmp_path, "--window-size=1200,2400", f"--screenshot={shot}", report.as_uri())
     pixels = (image.imread(shot)[..., :3] * 255).astype(int)
-    # the figures are drawn: the burden bars' and score dots' colours (tab:red, tab:purple) are on the page
-    for colour in ((214, 39, 40), (148, 103, 189)):
+    # the figures are drawn: the ventricular beats' bars and dots (tab:red; 208 is a record of V beats) and the
+    # heart-rate line (tab:blue) are on the page
+    for colour in ((214, 39, 40), (31, 119, 180)):
         assert (np.abs(pixels - colour).sum(axis=-1) < 30).sum() > 200, colour

@@ -584,6 +584,14 @@ class AutoencoderDetector(Detector):
             out = out + beats.template
         return out.astype(np.float32)
 
+    def encode(self, X) -> np.ndarray:
+        """The encoder's latent vector of each beat (the ``latent`` layer's output): float32 array (n, latent_dim)."""
+        self.check_fitted()
+        beats = self._validate(X, "X")
+        encoder = keras.Model(self.model_.inputs, self.model_.get_layer("latent").output)
+        x = self._model_x(self._inputs(beats))
+        return np.asarray(encoder.predict(x, batch_size=int(self.predict_batch_size), verbose=0), dtype=np.float32)
+
     def check_compatible(self, beats):
         """Raise :class:`DataError` unless ``beats`` have the training beat length and representation."""
         self.check_fitted()

@@ -1,9 +1,11 @@
 """The scan's WFDB annotation file ``<recording>.flag``: flagged beats and unreadable stretches.
 
-Each flagged beat is ``Q`` (WFDB's "unclassified beat": the detector finds abnormal beats, it does not classify them)
-with its reason and score in the aux note, and each unreadable stretch lies between ``~`` marks (signal quality:
-unreadable, then readable again). Put it beside the record's header and open it with ``-a flag`` in WAVE or
-LightWAVE, or ``wfdb.rdann(record, "flag")``.
+Each flagged beat carries its kind as its MIT-BIH symbol (:mod:`ecg_utils.scan.kinds`: ``V`` ventricular, ``S``
+supraventricular, ``F`` fusion, ``Q`` unclassifiable), with its reason, score and family in the aux note, so that
+WFDB's ``bxb``, ``wfdb.processing.compare_annotations`` or :func:`ecg_utils.metrics.ec57_kinds` read it against a
+reference directly; each unreadable stretch lies between ``~`` marks (signal quality: unreadable, then readable
+again). Put it beside the record's header and open it with ``-a flag`` in WAVE or LightWAVE, or
+``wfdb.rdann(record, "flag")``.
 """
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ def write_annotations(result, folder) -> Path:
     b, st = result.table, result.stretches
     flagged = b[b["flagged"]]
     samples = list(flagged["sample"]) + list(st["start"]) + list(np.maximum(st["end"] - 1, st["start"]))
-    symbols = ["Q"] * len(flagged) + ["~"] * (2 * len(st))
+    symbols = list(flagged["kind"]) + ["~"] * (2 * len(st))
     subtypes = [0] * len(flagged) + [-1] * len(st) + [0] * len(st)
-    aux = [f"{r}; score {s:.1f}" for r, s in zip(flagged["reason"], flagged["score"])] + \
+    aux = [f"{r}; score {s:.1f}; family {f}"
+           for r, s, f in zip(flagged["reason"], flagged["score"], flagged["family"])] + \
           [f"unreadable: {k}" for k in st["kind"]] + ["readable"] * len(st)
     order = np.argsort(np.asarray(samples, dtype=np.int64), kind="stable")
     name = _safe_name(result.recording.name)

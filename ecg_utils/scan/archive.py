@@ -2,7 +2,8 @@
 
 :func:`scan_many` scans each recording (:func:`ecg_utils.scan.scan`) into its own subfolder of ``out_dir``, each
 written whole by :func:`ecg_utils.scan.output.write_scan`, and writes ``out_dir/summary.csv``: one row per
-recording (its beats, flagged beats, burden, irregular-rhythm and unreadable time, seconds, or why it failed). With a ``scheduler``
+recording (its beats, flagged beats, burden, ventricular and supraventricular beats, couplets and runs, fusion and
+unclassifiable beats, families, irregular-rhythm and unreadable time, seconds, or why it failed). With a ``scheduler``
 (:mod:`ecg_utils.cluster`) each recording is one Dask task and each worker loads the detector once.
 
 Example
@@ -29,7 +30,9 @@ SUMMARY_FILE = "summary.csv"
 FOLDER_PATTERNS = ("*.hea", "*.edf", "*.EDF")
 #: Columns of the summary table.
 COLUMNS = ("recording", "source", "status", "error", "beats", "beats_scored", "flagged", "burden_pct",
-           "flagged_per_hour", "irregular_rhythm_s", "unreadable_s", "duration_s", "seconds", "out")
+           "flagged_per_hour", "V", "V_per_hour", "V_couplets", "V_runs", "S", "S_per_hour", "S_couplets", "S_runs",
+           "F", "Q", "families", "families_with_flags", "irregular_rhythm_s", "unreadable_s", "duration_s", "seconds",
+           "out")
 
 _detectors: dict = {}
 _lock = threading.Lock()
@@ -96,8 +99,14 @@ def scan_to_folder(source, target, detector=None, report=True, verbose=False, ov
     except DataError as exc:
         return {**row, "status": "failed", "error": str(exc), "out": "", "seconds": time.monotonic() - t0}
     s = result.summary()
+    b = s["burden"]
+    holter = {**{f"{k}{suffix}": b[k][key] for k in ("V", "S")
+                 for suffix, key in (("", "beats"), ("_per_hour", "per_hour"), ("_couplets", "couplets"),
+                                     ("_runs", "runs"))},
+              "F": b["F"]["beats"], "Q": b["Q"]["beats"], "families": s["families"]["count"],
+              "families_with_flags": s["families"]["with_flags"]}
     return {**row, **{k: s[k] for k in ("beats", "beats_scored", "flagged", "burden_pct", "flagged_per_hour",
-                                        "unreadable_s", "duration_s")},
+                                        "unreadable_s", "duration_s")}, **holter,
             "irregular_rhythm_s": s["irregular_rhythm"]["duration_s"], "seconds": time.monotonic() - t0}
 
 
@@ -209,16 +218,18 @@ def _line(row) -> str:
         return f"{row['recording']}: FAILED: {row['error']}"
     burden = row.get("burden_pct")
     return (f"{row['recording']}: {row['flagged']:,} of {row['beats_scored']:,} beats flagged "
-            f"({burden if burden is not None else float('nan'):.1f}%), {row['unreadable_s']:.0f} s unreadable, "
+            f"({burden if burden is not None else float('nan'):.1f}%: {row['V']:,} V, {row['S']:,} S, {row['F']:,} F, "
+            f"{row['Q']:,} Q), {row['unreadable_s']:.0f} s unreadable, "
             f"{row['seconds']:.1f} s -> {row['out']}")
 
 
 def table_text(table) -> str:
     """The summary table as text, for a terminal."""
-    cols = ["recording", "status", "beats", "flagged", "burden_pct", "irregular_rhythm_s", "unreadable_s", "seconds"]
+    cols = ["recording", "status", "beats", "flagged", "burden_pct", "V", "S", "V_runs", "S_runs", "irregular_rhythm_s",
+            "unreadable_s", "seconds"]
     shown = table[cols].copy()
     for c in ("burden_pct", "irregular_rhythm_s", "unreadable_s", "seconds"):
         shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
-    for c in ("beats", "flagged"):
+    for c in ("beats", "flagged", "V", "S", "V_runs", "S_runs"):
         shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
     return shown.to_string(index=False)

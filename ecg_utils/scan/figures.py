@@ -1,4 +1,4 @@
-"""The figures of a scanned recording: heart rate, flagged beats per hour, the score of every beat, strips.
+"""The figures of a scanned recording: heart rate, flagged beats per hour, the score of every beat, the families.
 
 Functions of the scan's beat table (:mod:`ecg_utils.scan.table`) that draw on an optional ``ax`` (or ``fig``) and
 return the Figure; nothing here reads files.
@@ -11,7 +11,9 @@ from matplotlib.figure import Figure
 from ecg_utils.plotting import new_figure
 
 # -- a scanned recording ---------------------------------------------------------------------------
-REASON_COLORS = {"premature": "tab:orange", "unusual shape": "tab:red", "premature, unusual shape": "tab:purple"}
+#: The colour of each kind of flagged beat (:mod:`ecg_utils.scan.kinds`).
+KIND_COLORS = {"V": "tab:red", "S": "tab:orange", "F": "tab:purple", "Q": "tab:brown"}
+KIND_LABELS = {"V": "ventricular (V)", "S": "supraventricular (S)", "F": "fusion (F)", "Q": "unclassifiable (Q)"}
 
 
 def time_unit(duration_s) -> tuple:
@@ -59,7 +61,8 @@ def plot_heart_rate(beats, stretches=None, ax=None) -> Figure:
 
 
 def plot_score_timeline(beats, threshold, stretches=None, ax=None) -> Figure:
-    """Every scored beat's anomaly score over time, flagged beats coloured by reason, and the threshold.
+    """Every scored beat's anomaly score over time, flagged beats coloured by kind, and the threshold. Beats above
+    the threshold that their family explains (kind N: not flagged) are grey like the others.
 
     The y axis stops at 4 x the threshold (or the 99.9th percentile, if higher); beats above it are drawn on the
     top edge as triangles, so one extreme beat does not flatten the rest.
@@ -74,12 +77,12 @@ def plot_score_timeline(beats, threshold, stretches=None, ax=None) -> Figure:
     calm = b[~b["flagged"]]
     ax.scatter(calm["time_s"] / unit, np.minimum(calm["score"], top), s=2, color="0.55", lw=0, rasterized=True,
                label=f"not flagged ({len(calm):,})")
-    for reason, color in REASON_COLORS.items():
-        f = b[b["flagged"] & (b["reason"] == reason)]
+    for kind, color in KIND_COLORS.items():
+        f = b[b["flagged"] & (b["kind"] == kind)]
         if len(f):
             over = f["score"] > top
             ax.scatter(f["time_s"][~over] / unit, f["score"][~over], s=5, color=color, lw=0, rasterized=True,
-                       label=f"{reason} ({len(f):,})")
+                       label=f"{KIND_LABELS[kind]} ({len(f):,})")
             ax.scatter(f["time_s"][over] / unit, np.full(int(over.sum()), top), s=12, marker="^", color=color, lw=0)
     ax.axhline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:.3g}")
     ax.set(xlabel=f"time ({name})", ylabel="anomaly score\n(sum of -log p of the evidence)", ylim=(0, top * 1.03))
@@ -88,7 +91,7 @@ def plot_score_timeline(beats, threshold, stretches=None, ax=None) -> Figure:
 
 
 def plot_burden(beats, ax=None) -> Figure:
-    """Flagged beats per hour of recording (per 10 minutes up to 3 hours, :func:`burden_bin`), stacked by reason,
+    """Flagged beats per hour of recording (per 10 minutes up to 3 hours, :func:`burden_bin`), stacked by kind,
     with each bin's burden (% of its scored beats) above its bar."""
     fig = new_figure(None, ax, figsize=(10, 2.8), layout="constrained")
     ax = ax or fig.add_subplot()
@@ -100,9 +103,10 @@ def plot_burden(beats, ax=None) -> Figure:
     bins = np.arange(int(which.max()) + 1 if len(b) else 1)
     left, width = bins * size / unit, 0.9 * size / unit
     bottom = np.zeros(len(bins))
-    for reason, color in REASON_COLORS.items():
-        counts = b[b["flagged"] & (b["reason"] == reason)].groupby(which).size().reindex(bins, fill_value=0)
-        ax.bar(left, counts.to_numpy(), bottom=bottom, color=color, width=width, label=reason, align="edge")
+    for kind, color in KIND_COLORS.items():
+        counts = b[b["flagged"] & (b["kind"] == kind)].groupby(which).size().reindex(bins, fill_value=0)
+        ax.bar(left, counts.to_numpy(), bottom=bottom, color=color, width=width, label=KIND_LABELS[kind],
+               align="edge")
         bottom += counts.to_numpy()
     scored = b.groupby(which).size().reindex(bins, fill_value=0).to_numpy()
     for x, k, n in zip(left, bottom, scored):
@@ -114,8 +118,20 @@ def plot_burden(beats, ax=None) -> Figure:
     return fig
 
 
-def plot_beat_strips(signal, fs, beats, n=6, context_s=3.0, start=None, fig=None) -> Figure:
-    """The ``n`` highest-scoring flagged beats, each with ``context_s`` seconds of signal either side.
+def families_shown(beats, families, n=8):
+    """The families a reviewer opens: the dominant family first (for comparison), then those holding flagged beats,
+    most flagged first, ``n`` at most."""
+    if not len(families):
+        return families
+    dominant = families.index[families["dominant"]]
+    flagged = families[(families["flagged"] > 0) & ~families["dominant"]].sort_values("flagged", ascending=False)
+    return families.loc[list(dominant) + list(flagged.index)].head(n)
+
+
+def plot_families(signal, fs, beats, families, n=8, members=12, context_s=3.0, start=None, fig=None) -> Figure:
+    """Each family once (:func:`families_shown`): its typical beat drawn over a few of its beats (left: the median of
+    ``members`` of them, each 0.3 s before to 0.5 s after its R-peak, baseline removed), and one of its flagged beats
+    (its most typical: the median score) with ``context_s`` seconds of signal either side (right).
 
     Parameters
     ----------
@@ -123,39 +139,63 @@ def plot_beat_strips(signal, fs, beats, n=6, context_s=3.0, start=None, fig=None
         The lead that was scanned (mV).
     fs : float
     beats : DataFrame
-        A scan's per-beat table.
-    n : int
-    context_s : float
+        A scan's per-beat table (``sample``, ``family``, ``kind``, ``flagged``, ``score``).
+    families : DataFrame
+        The scan's family table (:attr:`ecg_utils.scan.stages.Scan.families`).
     start : datetime, optional
         The recording's start: titles then give the clock time.
     """
     import datetime as dt
 
-    shown = beats[beats["flagged"]].nlargest(n, "score")
+    shown = families_shown(beats, families, n)
     fig = new_figure(fig, figsize=(10, 1.9 * max(len(shown), 1)), layout="constrained")
     if not len(shown):
         ax = fig.add_subplot()
-        ax.text(0.5, 0.5, "no flagged beats", ha="center", va="center")
+        ax.text(0.5, 0.5, "no beat families (no beat could be read)", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
-    half = int(context_s * fs)
-    for ax, (_, row) in zip(axes, shown.iterrows()):
+    axes = fig.subplots(len(shown), 2, squeeze=False, width_ratios=[1, 3])
+    a_s, b_s, half = int(0.3 * fs), int(0.5 * fs), int(context_s * fs)
+    t_beat = np.arange(-a_s, b_s) / fs
+    for (left, right), (_, fam) in zip(axes, shown.iterrows()):
+        mine = beats[beats["family"] == fam["family"]]
+        inside = mine[(mine["sample"] >= a_s) & (mine["sample"] + b_s <= len(signal))]
+        pick = inside.iloc[np.linspace(0, len(inside) - 1, min(members, len(inside))).astype(int)] \
+            if len(inside) else inside
+        color = "0.3" if fam["kind"] == "N" else KIND_COLORS.get(fam["kind"], "k")
+        cuts = np.array([signal[c - a_s:c + b_s] - np.median(signal[c - a_s:c + b_s]) for c in pick["sample"]])
+        for x in cuts:
+            left.plot(t_beat, x, color="0.75", lw=0.6)
+        if len(cuts):
+            left.plot(t_beat, np.median(cuts, axis=0), color=color, lw=1.8)
+        name = "dominant (normal)" if fam["dominant"] else {"N": "normal", "V": "ventricular", "F": "fusion",
+                                                             "Q": "unclassifiable"}.get(fam["kind"], fam["kind"])
+        left.set_title(f"family {int(fam['family'])}: {name}\n{int(fam['beats']):,} beats, {int(fam['flagged']):,} "
+                       "flagged", fontsize=8, loc="left")
+        left.set_xlim(t_beat[0], t_beat[-1])
+        left.set_yticks([])
+        flagged = mine[mine["flagged"]]
+        example = flagged if len(flagged) else mine
+        if not len(example):
+            right.set_axis_off()
+            continue
+        row = example.iloc[int(np.argsort(example["score"].to_numpy())[len(example) // 2])]
         c = int(row["sample"])
         a, b = max(0, c - half), min(len(signal), c + half)
-        t = (np.arange(a, b) - c) / fs
-        ax.plot(t, signal[a:b], color="k", lw=0.7)
+        right.plot((np.arange(a, b) - c) / fs, signal[a:b], color="k", lw=0.7)
         near = beats[(beats["sample"] >= a) & (beats["sample"] < b)]
         for _, other in near.iterrows():
             x = (other["sample"] - c) / fs
-            ax.axvline(x, color=REASON_COLORS.get(other["reason"], "0.8") if other["flagged"] else "0.85",
-                       lw=2.5 if other["sample"] == c else 0.8, alpha=0.35 if other["sample"] == c else 0.6, zorder=0)
+            right.axvline(x, color=KIND_COLORS.get(other["kind"], "0.8") if other["flagged"] else "0.85",
+                          lw=2.5 if other["sample"] == c else 0.8, alpha=0.35 if other["sample"] == c else 0.6,
+                          zorder=0)
         when = (start + dt.timedelta(seconds=float(row["time_s"]))).strftime("%H:%M:%S") if start else \
             str(dt.timedelta(seconds=round(float(row["time_s"]))))
-        rr = row["rr_prev_s"] / row["rr_local_s"] if row["rr_local_s"] else np.nan
-        ax.set_title(f"beat {int(row['beat'])} at {when}: {row['reason']} (score {row['score']:.1f}; previous RR "
-                     f"{row['rr_prev_s']:.2f} s = {rr:.2f} x local mean)", fontsize=9, loc="left")
-        ax.set_xlim(-context_s, context_s)
-        ax.set_ylabel("mV", fontsize=8)
-    axes[-1].set_xlabel("seconds from the flagged beat (coloured lines: flagged beats; grey: the others)")
+        right.set_title(f"beat {int(row['beat'])} at {when}: {row['kind']}"
+                        + (f", {row['reason']}" if row["flagged"] else "") + f" (score {row['score']:.1f})",
+                        fontsize=8, loc="left")
+        right.set_xlim(-context_s, context_s)
+        right.set_ylabel("mV", fontsize=8)
+    axes[-1, 0].set_xlabel("seconds from the R-peak")
+    axes[-1, 1].set_xlabel("seconds from the beat (coloured lines: flagged beats, by kind; grey: the others)")
     return fig

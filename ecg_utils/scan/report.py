@@ -9,9 +9,18 @@ from pathlib import Path
 import numpy as np
 
 from ecg_utils.scan.annotations import ANNOTATOR, _safe_name
-from ecg_utils.scan.figures import burden_bin, plot_beat_strips, plot_burden, plot_heart_rate, plot_score_timeline
+from ecg_utils.scan.figures import (
+    burden_bin,
+    families_shown,
+    plot_burden,
+    plot_families,
+    plot_heart_rate,
+    plot_score_timeline,
+)
+from ecg_utils.scan.kinds import KIND_NAMES
 
-STRIP_COUNT = 6
+#: Families drawn in the report (the dominant one and those with the most flagged beats).
+FAMILY_COUNT = 8
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -35,7 +44,7 @@ def report_figures(result) -> dict:
         "burden": plot_burden(b),
         "heart_rate": plot_heart_rate(b, st),
         "score_timeline": plot_score_timeline(b, result.threshold, st),
-        "strips": plot_beat_strips(rec.signal, rec.fs, b, n=STRIP_COUNT, start=_start(result)),
+        "families": plot_families(rec.signal, rec.fs, b, result.families, n=FAMILY_COUNT, start=_start(result)),
     }
 
 
@@ -106,8 +115,24 @@ def report_html(result, figure_dir) -> str:
                 f"{np.nanmedian(g['heart_rate_bpm']):.0f}" if np.isfinite(g["heart_rate_bpm"]).any() else "-")
                for h, g in scored.groupby((scored["time_s"] // size).astype(int))]
     top = flagged.nlargest(20, "score")
-    top_rows = [(int(r["beat"]), _clock(r["time_s"], start), r["reason"], f"{r['score']:.1f}", f"{r['shape']:.1f}",
-                 f"{r['timing']:.1f}", f"{r['rr_prev_s']:.2f}", f"{r['rr_local_s']:.2f}") for _, r in top.iterrows()]
+    top_rows = [(int(r["beat"]), _clock(r["time_s"], start), r["kind"], int(r["family"]), r["reason"],
+                 f"{r['score']:.1f}", f"{r['shape']:.1f}", f"{r['timing']:.1f}", f"{r['rr_prev_s']:.2f}",
+                 f"{r['rr_local_s']:.2f}") for _, r in top.iterrows()]
+    kinds = ", ".join(f"{n:,} {KIND_NAMES[k]} ({k})" for k, n in s["kinds"].items() if n) or "none"
+    explained = s["above_threshold"] - s["flagged"]
+    hb = s["burden"]
+    burden_rows = [(f"{KIND_NAMES[k]} ({k})", f"{hb[k]['beats']:,}",
+                    f"{hb[k]['per_hour']:.1f}" if hb[k]["per_hour"] is not None else "-",
+                    f"{hb[k]['pct']:.2f}%" if hb[k]["pct"] is not None else "-",
+                    *((f"{hb[k]['couplets']:,}", f"{hb[k]['triplets']:,}", f"{hb[k]['runs']:,}",
+                       f"{hb[k]['longest_run']:,}", f"{hb[k]['bigeminy']['episodes']:,} ({hb[k]['bigeminy']['beats']:,} beats)",
+                       f"{hb[k]['trigeminy']['episodes']:,} ({hb[k]['trigeminy']['beats']:,} beats)")
+                      if k in ("V", "S") else ("-",) * 6)) for k in ("V", "S", "F", "Q")]
+    fam = s["families"]
+    fam_rows = [(int(r["family"]), "dominant (normal)" if r["dominant"] else KIND_NAMES.get(r["kind"], r["kind"]),
+                 f"{int(r['beats']):,}", f"{int(r['flagged']):,}", f"{r['qrs_corr']:.2f}", f"{r['qrs_dev']:.2f}",
+                 f"{r['p_corr']:.2f}", f"{r['prematurity']:.2f}", f"{1000 * r['width_s']:+.0f}")
+                for _, r in families_shown(b, result.families, 20).iterrows()]
     st_rows = [(k, _clock(a, start), _clock(e, start), f"{d:.0f}", NOTES.get(k, ""))
                for k, a, e, d in zip(st["kind"], st["start_s"], st["end_s"], st["duration_s"])]
     rh = result.episodes
@@ -126,19 +151,35 @@ def report_html(result, figure_dir) -> str:
 {s['duration_s'] / 3600:.2f} h{(' &middot; started ' + esc(start.isoformat(' '))) if start else ''}</p>
 <div class="summary" id="summary">
 <p class="big">{s['flagged']:,} of {s['beats_scored']:,} beats flagged ({burden}; {s['flagged_per_hour']:.0f} per hour)</p>
-<p>Why: {esc(reasons)}. "Premature" means the beat came early for the local rhythm; "unusual shape" means it
-differs from this patient's own typical beat more than normal beats do. Median heart rate {hr}. {esc(rhythm_text)} {esc(unread)}</p>
+<p>Kinds: {esc(kinds)}. Why: {esc(reasons)}. "Premature" means the beat came early for the local rhythm; "unusual
+shape" means it differs from this patient's own typical beat more than normal beats do. {explained:,} more beats
+scored above the threshold belong to a normal family and came at their expected time: they are normal, not flagged.
+{fam['count']:,} beat families; {fam['with_flags']:,} hold a flagged beat (what a reviewer opens to confirm every
+flag). Median heart rate {hr}. {esc(rhythm_text)} {esc(unread)}</p>
 <p class="muted">A beat is flagged when its anomaly score is above {s['threshold']:.3g}, a threshold learned from
 normal beats of other patients (mean + 2 std of their scores). This is a screening aid that points at beats to
 review, not a diagnosis. Detector: {esc(s['detector'])}.</p>
 {_notes(s.get('notes', []))}
 </div>
+<h2>Holter burden</h2>
+{_table(['kind', 'beats', 'per hour', 'of scored beats', 'couplets', 'triplets', 'runs (3 or more)', 'longest run',
+         'bigeminy', 'trigeminy'], burden_rows)}
+<p class="muted">A couplet is 2 beats of the kind in a row, a triplet 3, a run 3 or more (triplets included);
+bigeminy is at least 3 single beats of the kind each followed by one normal beat, trigeminy by two.</p>
 <h2>Flagged beats per {bin_name}</h2>{fig.get('burden', '')}
 {_table([f'{bin_name} from', 'beats scored', 'flagged', 'burden', 'median heart rate'], per_bin)}
 <h2>Heart rate</h2>{fig.get('heart_rate', '')}
 <h2>Anomaly score of every beat</h2>{fig.get('score_timeline', '')}
-<h2>The most anomalous beats, with 3 s of context</h2>{fig.get('strips', '')}
-{_table(['beat', 'time', 'reason', 'score', 'shape part', 'timing part', 'previous RR (s)', 'local mean RR (s)'], top_rows)}
+<h2>Beat families</h2>
+<p class="muted">Beats of the same shape form a family. Each family is shown once: its typical beat (bold) over a
+few of its beats, and one of its flagged beats with 3 s of context. The dominant family is the patient's normal
+beat; a family's kind comes from its QRS against the dominant one, its P wave and its timing.</p>
+{fig.get('families', '')}
+{_table(['family', 'kind', 'beats', 'flagged', 'QRS correlation', 'QRS deviation', 'P wave correlation',
+         'previous RR / local mean', 'QRS width vs normal (ms)'], fam_rows)}
+<h2>The most anomalous flagged beats</h2>
+{_table(['beat', 'time', 'kind', 'family', 'reason', 'score', 'shape part', 'timing part', 'previous RR (s)',
+         'local mean RR (s)'], top_rows)}
 <h2>Irregular rhythm</h2>
 <p class="muted">Stretches of at least 30 s where consecutive intervals between normal-shaped beats keep differing
 (atrial fibrillation does this; bigeminy does not). There, an early beat is no evidence: beats are judged by their
@@ -148,13 +189,15 @@ shape alone.</p>
 {_table(['kind', 'from', 'to', 'seconds', 'what it may be'], st_rows) if st_rows else '<p>None found.</p>'}
 <h2>Files</h2>
 <p><code>beats.csv</code>: every detected beat (time, RR intervals, score and its parts, irregular rhythm, flagged,
-reason).
-<code>{esc(_safe_name(s['recording']))}.{ANNOTATOR}</code>: the flagged beats (<code>Q</code>) and unreadable stretches
+kind, family, reason).
+<code>{esc(_safe_name(s['recording']))}.{ANNOTATOR}</code>: the flagged beats (their kind: <code>V</code>,
+<code>S</code>, <code>F</code>, <code>Q</code>) and unreadable stretches
 (<code>~</code>) as WFDB annotations; beside the record, <code>wfdb.rdann(record, "{ANNOTATOR}")</code> or WAVE with
 <code>-a {ANNOTATOR}</code> shows them. <code>summary.json</code>: the numbers above.</p>
 <p class="muted">R-peaks: {s['peaks'].get('beats', 0):,} found, {s['peaks'].get('agreed', 0):,} by both fast detectors
 (sleepecg, Pan-Tompkins), a second look by gqrs at {100 * s['peaks'].get('second_look_share', 0):.0f}% of the signal.
 Scan time {t.get('total', 0):.1f} s (read {t.get('read', 0):.1f}, quality {t.get('quality', 0):.1f}, R-peaks
-{t.get('peaks', 0):.1f}, beats {t.get('beats', 0):.1f}, score {t.get('score', 0):.1f}, rhythm {t.get('rhythm', 0):.1f}).</p>
+{t.get('peaks', 0):.1f}, beats {t.get('beats', 0):.1f}, score {t.get('score', 0):.1f}, rhythm {t.get('rhythm', 0):.1f},
+kinds and families {t.get('kinds', 0):.1f}).</p>
 </body></html>
 """

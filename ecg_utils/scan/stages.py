@@ -24,6 +24,8 @@ from ecg_utils.errors import DataError
 from ecg_utils.io.dataset import Beats
 from ecg_utils.io.other_lead import read_other_lead
 from ecg_utils.io.recording import MAX_FS, MIN_FS, Recording, read_recording
+from ecg_utils.scan.burden import burden
+from ecg_utils.scan.kinds import FAMILY_COLUMNS, KIND_NAMES, KINDS, classify
 from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
 from ecg_utils.signal.artefact import AGREE_S as ARTEFACT_AGREE_S
 from ecg_utils.signal.artefact import KIND as ARTEFACT
@@ -52,9 +54,10 @@ class Scan:
         The beat table (``beats.csv``): one row per detected beat, in time order
         (:data:`ecg_utils.scan.table.COLUMNS`): sample index and time, RR intervals and heart
         rate, whether the signal around it is readable, the score and its ``shape`` and ``timing`` parts
-        (:meth:`~ecg_utils.detect.autoencoder.AutoencoderDetector.score_parts`), ``flagged`` (score above the threshold) and
-        a plain ``reason``: "premature", "unusual shape", both, or why the beat was not scored; ``irregular_rhythm``
-        marks the beats inside a stretch of irregular rhythm.
+        (:meth:`~ecg_utils.detect.autoencoder.AutoencoderDetector.score_parts`), ``flagged`` (score above the threshold
+        and a kind other than N), ``kind`` (N, S, V, F, Q; :mod:`ecg_utils.scan.kinds`), ``family`` (its beat family)
+        and a plain ``reason``: "premature", "unusual shape", both, or why the beat was not scored;
+        ``irregular_rhythm`` marks the beats inside a stretch of irregular rhythm.
     stretches : DataFrame
         The unreadable stretches (:func:`ecg_utils.signal.quality.unreadable_stretches`).
     episodes : DataFrame
@@ -64,6 +67,9 @@ class Scan:
         The detector's threshold.
     detector : str
         Which detector scored the beats (its folder, or "pretrained").
+    families : DataFrame
+        The beat families (:func:`ecg_utils.scan.kinds.classify`): one row per family, largest first, with its beats,
+        flagged beats, kind, whether it is the patient's dominant (normal) family and its medians.
     timings : dict
         Seconds per stage.
     peak_stats : dict
@@ -85,6 +91,7 @@ class Scan:
     episodes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STRETCH_COLUMNS)))
     disturbances: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    families: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(FAMILY_COLUMNS)))
 
     @property
     def beats(self) -> pd.DataFrame:
@@ -113,6 +120,10 @@ class Scan:
             "burden_pct": 100 * len(flagged) / len(readable) if len(readable) else None,
             "flagged_per_hour": len(flagged) / hours if hours else None,
             "reasons": {r: int((flagged.reason == r).sum()) for r in REASONS},
+            "kinds": {k: int((flagged.kind == k).sum()) for k in KINDS[1:]},
+            "above_threshold": int((readable.score > self.threshold).sum()),
+            "burden": burden(b.kind, hours),
+            "families": self.family_summary(),
             "heart_rate_bpm_median": float(np.nanmedian(readable.heart_rate_bpm)) if len(readable) else None,
             "unreadable_s": float(unreadable_mask(self.stretches, len(rec.signal)).sum() / rec.fs),
             "unreadable": {k: float(self.stretches.duration_s[self.stretches.kind == k].sum())
@@ -125,6 +136,27 @@ class Scan:
             "timings_s": self.timings, "peaks": self.peak_stats,
             "disturbances": self.disturbances, "notes": list(self.notes),
         }
+
+
+    def family_summary(self) -> dict:
+        """The families in numbers: how many, how many hold a flagged beat (what a reviewer opens to confirm every
+        flag), the dominant family's share of the scored beats, and the largest family of each kind."""
+        f = self.families
+        scored = int(self.table.score.notna().sum())
+        out = {"count": int(len(f)), "with_flags": int((f.flagged > 0).sum()) if len(f) else 0,
+               "dominant_pct": (100 * float(f.beats[f.dominant].sum()) / scored) if len(f) and scored else None}
+        for kind in ("V", "S", "F", "Q"):
+            # S beats live in normal families: the largest family by its S beats
+            count = (self.table.kind == kind).groupby(self.table.family).sum()
+            count = count[count.index >= 0]
+            if not len(count) or count.max() == 0:
+                out[f"largest_{kind}"] = None
+                continue
+            fam = int(count.idxmax())
+            row = f[f.family == fam].iloc[0]
+            out[f"largest_{kind}"] = {"family": fam, "beats": int(row.beats), f"{kind}_beats": int(count.max()),
+                                      "kind": KIND_NAMES[row.kind] if row.kind in KIND_NAMES else str(row.kind)}
+        return out
 
 
 def _log(verbose, message):
@@ -226,19 +258,36 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     t0 = time.perf_counter()
     rhythm = irregular_stretches(beats, rec.fs)
     timings["rhythm"] = time.perf_counter() - t0
-    table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches, artefact_beats)
+    t0 = time.perf_counter()
+    kinds, families = beat_kinds(beats, parts["score"] > det.threshold_)
+    timings["kinds"] = time.perf_counter() - t0
+    table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches,
+                       None if kinds is None else kinds["kind"].to_numpy(),
+                       None if kinds is None else kinds["family"].to_numpy(), artefact_beats)
     inside = np.zeros(len(table), dtype=bool)
     for a, b in zip(rhythm.start, rhythm.end):
         inside |= (table["sample"].to_numpy() >= a) & (table["sample"].to_numpy() <= b)
     table["irregular_rhythm"] = inside
     timings["total"] = time.perf_counter() - t_all
+    above = int((table.score > det.threshold_).sum())
     _log(verbose, f"  scored {len(beats):,} beats ({timings['beats']:.1f} s to cut them, {timings['score']:.1f} s to "
-                  f"score): {int(table.flagged.sum()):,} flagged above the threshold {det.threshold_:.3g}")
+                  f"score): {above:,} above the threshold {det.threshold_:.3g}; {int(table.flagged.sum()):,} flagged "
+                  f"once the {len(families)} beat families were read ({timings['kinds']:.1f} s): "
+                  + ", ".join(f"{(table.kind == k).sum():,} {k}" for k in KINDS[1:]))
     if len(rhythm):
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
     counts = {k: v for k, v in stats.items() if np.ndim(v) == 0}  # the summary's numbers, not the sample lists
     return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, counts, rhythm,
-                found.summary(), notes)
+                found.summary(), notes, families)
+
+
+def beat_kinds(beats, above):
+    """The kinds and families of the cut beats (:func:`ecg_utils.scan.kinds.classify`), or (None, an empty family
+    table) for beats the kinds cannot read (a detector of Kaggle-format beats: no template, no R-peak at a known
+    place): every beat above the threshold is then flagged as Q."""
+    if beats.template is None or beats.info.get("representation") != "centered":
+        return None, pd.DataFrame(columns=list(FAMILY_COLUMNS))
+    return classify(beats, above)
 
 
 def _cut(rec, peaks, segment, det, info) -> Beats:

@@ -1,4 +1,5 @@
-"""The scan's beat table: one row per detected beat (:data:`COLUMNS`), and the plain reason of each flag."""
+"""The scan's beat table: one row per detected beat (:data:`COLUMNS`), its kind and family, and the plain reason of
+each flag."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,7 @@ import pandas as pd
 
 #: Columns of the per-beat table, in order.
 COLUMNS = ("beat", "sample", "time_s", "rr_prev_s", "rr_next_s", "rr_local_s", "heart_rate_bpm", "readable",
-           "score", "shape", "timing", "irregular_rhythm", "flagged", "reason")
+           "score", "shape", "timing", "irregular_rhythm", "flagged", "kind", "family", "reason")
 
 #: The reasons a flagged beat can have.
 REASONS = ("premature", "unusual shape", "premature, unusual shape")
@@ -37,9 +38,15 @@ def reasons(shape, timing, flagged, threshold) -> np.ndarray:
 ARTEFACT_REASON = "unreadable signal (artefact: neither both R-peak detectors nor the other lead confirm it)"
 
 
-def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches, artefact=None) -> pd.DataFrame:
-    """The per-beat table: every detected peak, scored where readable and far enough from the ends to be cut;
-    ``artefact`` marks the detections found to be artefact (their reason says so)."""
+def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches, kinds=None,
+               families=None, artefact=None) -> pd.DataFrame:
+    """The per-beat table: every detected peak, scored where readable and far enough from the ends to be cut.
+
+    ``kinds`` and ``families`` (one per cut beat, :func:`ecg_utils.scan.kinds.classify`) give each scored beat its
+    kind and family; a beat is ``flagged`` when its score is above ``threshold`` and its kind is not N (without
+    kinds, every beat above the threshold is flagged, kind Q). Beats not scored have kind "" and family -1.
+    ``artefact`` marks the detections found to be artefact (their reason says so).
+    """
     from ecg_utils.signal.rr import rr_intervals
 
     n = len(peaks)
@@ -55,13 +62,20 @@ def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches
         col = np.full(n, np.nan)
         col[scored] = parts[name]
         table[name] = col
-    flagged = scored & (table["score"].to_numpy() > threshold)
-    table["flagged"] = flagged
+    above = scored & (table["score"].to_numpy() > threshold)
+    kind = np.full(n, "", dtype=object)
+    kind[scored] = np.where(above[scored], "Q", "N") if kinds is None else np.asarray(kinds, dtype=object)
+    kind[scored & ~above] = "N"
+    family = np.full(n, -1, dtype=np.int64)
+    if families is not None:
+        family[scored] = families
+    flagged = above & (kind != "N")
+    table["flagged"], table["kind"], table["family"] = flagged, kind, family
     why = reasons(table["shape"].to_numpy(), table["timing"].to_numpy(), flagged, threshold)
-    kinds = _stretch_kind(peaks, stretches)
-    why[~readable] = [f"unreadable signal ({k})" for k in kinds[~readable]]
+    kinds_of_stretch = _stretch_kind(peaks, stretches)
+    why[~readable] = [f"unreadable signal ({k})" for k in kinds_of_stretch[~readable]]
     if artefact is not None:
-        why[np.asarray(artefact, dtype=bool) & ~readable & (kinds == "")] = ARTEFACT_REASON
+        why[np.asarray(artefact, dtype=bool) & ~readable & (kinds_of_stretch == "")] = ARTEFACT_REASON
     why[readable & ~scored] = "too close to the recording's start or end to cut"
     table["reason"] = why
     table["irregular_rhythm"] = False

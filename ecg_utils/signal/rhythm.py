@@ -144,3 +144,106 @@ def irregular_stretches(beats: Beats, fs, threshold=IRREGULAR_THRESHOLD, min_dur
                 rows.append((record, start, end, start / fs, end / fs, (end - start) / fs, int(b - a)))
     return pd.DataFrame(rows, columns=list(STRETCH_COLUMNS)).astype(
         {"start": np.int64, "end": np.int64, "beats": np.int64, "start_s": float, "end_s": float, "duration_s": float})
+
+
+#: A beat is early when its previous interval is shorter than this share of the expected one (:func:`early_beats`).
+EARLY_RATIO = 0.9
+#: ... and it starts a run only when it is also this much shorter than the interval before it (an abrupt change:
+#: a sinus rhythm that speeds up does so over several beats, each close to the last).
+ABRUPT_RATIO = 0.9
+#: The expected interval is the median of this many of the last intervals judged on time.
+EXPECTED_WINDOW = 8
+#: A slower rhythm is accepted after this many late intervals in a row (a sudden but lasting slowing).
+LATE_RESET = 5
+#: A run of early beats is followed for at most this many beats; after as many beats without an interval judged
+#: on time, the expectation is forgotten (and learned again from the next normal-to-normal intervals).
+RUN_LIMIT = 120
+
+
+def early_beats(beats: Beats, normal=None, early=EARLY_RATIO, abrupt=ABRUPT_RATIO, window=EXPECTED_WINDOW,
+                late_reset=LATE_RESET, run_limit=RUN_LIMIT):
+    """Which beats come early for the rhythm the patient was in, runs of early beats included: (expected, early).
+
+    A Holter reader's rule. The expected interval is the median of the last ``window`` normal-to-normal intervals
+    judged on time (both beats ``normal``-shaped; an interval shorter than ``early`` x expected is early, one longer
+    than expected / ``early`` is late, and neither is learned from). A beat is early when its previous interval is
+    shorter than ``early`` x expected and either a run of early beats is going on or the interval is also shorter
+    than ``abrupt`` x the interval before it: an ectopic beat comes abruptly; a sinus rhythm speeding up does not,
+    and its intervals are learned as the new expectation. Unlike the local mean RR of :func:`prematurity`, this
+    keeps the beats of a run of supraventricular tachycardia early for as long as the run lasts (up to
+    ``run_limit`` beats), while the local mean would take the run's rate as the rhythm. ``late_reset`` late
+    intervals in a row are the new rhythm (a sudden, lasting slowing); with no interval learned in ``run_limit``
+    beats (a long run, bigeminy: no normal-to-normal interval at all) the expectation is forgotten and learned
+    again: beats are then not judged.
+
+    Parameters
+    ----------
+    beats : Beats
+        With RR intervals; records are taken one by one, their beats in time order.
+    normal : bool array (n,), optional
+        The beats of the patient's normal shape (default: every beat).
+
+    Returns
+    -------
+    expected : float array (n,)
+        Each beat's expected interval in seconds (NaN where not known yet).
+    early : bool array (n,)
+
+    Examples
+    --------
+    A run of four early beats in a rhythm of 1 s, then a compensatory pause:
+
+    >>> from ecg_utils.io.dataset import Beats
+    >>> rr = [1.0] * 10 + [0.6, 0.6, 0.6, 0.6, 1.4] + [1.0] * 3
+    >>> b = Beats.from_arrays(np.zeros((18, 4)), np.zeros(18), ["r"] * 18, np.arange(18),
+    ...                       np.column_stack([rr, rr, rr]))
+    >>> np.flatnonzero(early_beats(b)[1]).tolist()
+    [10, 11, 12, 13]
+    """
+    _check_rr(beats)
+    n = len(beats)
+    normal = np.ones(n, dtype=bool) if normal is None else np.asarray(normal, dtype=bool)
+    expected = np.full(n, np.nan)
+    is_early = np.zeros(n, dtype=bool)
+    rr = beats.rr[:, 0].astype(np.float64)
+    for record in beats.records():
+        idx = np.flatnonzero(beats.record == record)
+        idx = idx[np.argsort(beats.sample[idx], kind="stable")]
+        exp, e = _early_one(rr[idx], normal[idx], early, abrupt, window, late_reset, run_limit)
+        expected[idx], is_early[idx] = exp, e
+    return expected, is_early
+
+
+def _early_one(rr, normal, early, abrupt, window, late_reset, run_limit):
+    n = len(rr)
+    expected, is_early = np.full(n, np.nan), np.zeros(n, dtype=bool)
+    learned, run, lates, last_learned, previous = [], 0, 0, -n - 1, np.nan
+    for i in range(n):
+        x = rr[i]
+        nn = bool(normal[i] and i > 0 and normal[i - 1] and np.isfinite(x))
+        if learned and i - last_learned > run_limit:
+            learned, run = [], 0
+        ref = float(np.median(learned[-window:])) if len(learned) >= 3 else np.nan
+        expected[i] = ref
+        if not np.isfinite(x):
+            run, previous = 0, x
+            continue
+        if not np.isfinite(ref):
+            if nn:
+                learned.append(x)
+                last_learned = i
+        elif x < early * ref and (run or not x >= abrupt * previous):
+            run += 1
+            is_early[i] = True
+        else:
+            run = 0
+            if nn and x * early <= ref:
+                learned.append(x)
+                last_learned, lates = i, 0
+            elif nn:
+                lates += 1
+                if lates >= late_reset:
+                    learned.append(x)
+                    last_learned = i
+        previous = x
+    return expected, is_early

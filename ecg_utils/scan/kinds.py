@@ -1,0 +1,213 @@
+"""The kind of every flagged beat (ventricular V, supraventricular S, fusion F, unclassifiable Q) and its family.
+
+No classifier trained on arrhythmia labels: the evidence is what a cardiologist names, each beat against its own
+patient (:mod:`ecg_utils.signal.morphology`, :func:`ecg_utils.signal.rhythm.early_beats`), read per **family**
+(:mod:`ecg_utils.scan.families`: the beats of one shape), as a Holter reader reviews a recording family by family.
+
+A family is
+- **normal-shaped** when its typical QRS follows the template (median QRS correlation >= :data:`NORMAL_QRS_CORR`
+  and median QRS deviation <= :data:`NORMAL_QRS_DEV`); the largest such family is the patient's *dominant* family;
+- **ventricular** (V) when its QRS differs and it comes early (median previous RR below
+  :data:`VENTRICULAR_PREMATURITY` x the local mean, or most of its beats early) or has no P wave of the patient's
+  before it (median P-wave correlation below :data:`P_WAVE_CORR`); in an irregular rhythm (atrial fibrillation),
+  where neither says anything, when its QRS differs by :data:`VENTRICULAR_QRS_DEV` or more;
+- **fusion** (F) when it is not ventricular, comes in a regular rhythm, and its typical QRS is a blend of the
+  dominant family's and a ventricular family's (:func:`blend`: a sinus and a ventricular activation meeting);
+- **normal** otherwise: its QRS follows the template, or differs but comes on time with a P wave (the patient's
+  other normal conduction: an intermittent bundle branch block, a change of axis), or differs, in an irregular
+  rhythm, by less than a ventricular family must.
+
+**Unclassifiable** (Q) is the kind of a flagged beat whose kind cannot be read: beats cut without a template (a
+detector of Kaggle-format beats, :func:`ecg_utils.scan.stages.beat_kinds`); every family reaches one of the kinds
+above.
+
+Each beat then takes its kind from its family and its own timing: a beat of a normal family is supraventricular (S)
+in a regular rhythm when it comes early for the rhythm the patient was in (:func:`~ecg_utils.signal.rhythm.early_beats`,
+runs included), or earlier than the local mean RR with a P wave unlike the patient's (an ectopic atrial focus;
+the same two constants, :data:`~ecg_utils.signal.rhythm.EARLY_RATIO` and :data:`P_WAVE_CORR`); at its expected time
+it is normal, **and not flagged, whatever its score**. Only beats the detector flagged get a kind other than N: the
+kinds explain the flags and take back those a normal family explains; they add none.
+
+The constants were chosen on the DS1 records only (``python -m bench.kinds``: a detector trained on half of DS1's
+records flags the other half, and the kinds are read as EC57 reads them; the figures are in
+``bench/results/kinds.md``). DS2 and the SVDB records are only measured.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ecg_utils.io.dataset import Beats
+from ecg_utils.scan.families import find_families
+from ecg_utils.signal.morphology import QRS_WINDOW_S, correlate_rows, morphology, window
+from ecg_utils.signal.rhythm import EARLY_RATIO, IRREGULAR_THRESHOLD, early_beats, irregularity
+
+#: The kinds, as MIT-BIH / AAMI symbols (what ``bxb`` and :func:`ecg_utils.metrics.ec57_kinds` read), N = not flagged.
+KINDS = ("N", "S", "V", "F", "Q")
+#: Their names, for the report.
+KIND_NAMES = {"N": "normal", "S": "supraventricular", "V": "ventricular", "F": "fusion", "Q": "unclassifiable"}
+#: A normal-shaped family's median QRS correlation with the template is at least this...
+NORMAL_QRS_CORR = 0.85
+#: ... and its median QRS deviation at most this.
+NORMAL_QRS_DEV = 0.5
+#: A family whose median previous RR is below this share of the local mean RR comes early.
+VENTRICULAR_PREMATURITY = 0.92
+#: A family whose median P-wave correlation is below this has no P wave of the patient's before it.
+P_WAVE_CORR = 0.7
+#: A family that differs this much from the template is ventricular whatever its timing and P wave.
+VENTRICULAR_QRS_DEV = 1.0
+#: A fusion family's typical QRS is fitted by the dominant and a ventricular typical QRS together at least this well
+#: (R^2), with the ventricular one's share between :data:`FUSION_SHARE` and 1 - :data:`FUSION_SHARE`.
+FUSION_FIT = 0.85
+FUSION_SHARE = 0.15
+#: ... fitting it better than the dominant QRS alone by at least this much R^2...
+FUSION_GAIN = 0.05
+#: ... with a ventricular family of at least this many beats (a fusion needs a ventricular focus that fires).
+FUSION_PARTNER = 10
+#: Columns of the per-family table.
+FAMILY_COLUMNS = ("record", "family", "beats", "flagged", "kind", "dominant", "qrs_corr", "qrs_dev", "p_corr",
+                  "prematurity", "early_share", "width_s")
+
+
+def family_kinds(stats: pd.DataFrame, typical: np.ndarray, qrs: slice) -> np.ndarray:
+    """The kind of each family of one record from its medians (``stats``, one row per family, largest first) and
+    its typical beat (``typical``, one row per family; ``qrs``: the QRS samples): "N", "V" or "F" (see the module
+    docstring)."""
+    normal = normal_shaped(stats)
+    irregular = (stats.irregular_share >= 0.5).to_numpy()
+    early = ((stats.prematurity < VENTRICULAR_PREMATURITY) | (stats.early_share >= 0.5)).to_numpy() & ~irregular
+    no_p = (stats.p_corr < P_WAVE_CORR).to_numpy() & ~irregular
+    strong = (stats.qrs_dev >= VENTRICULAR_QRS_DEV).to_numpy() & irregular
+    # neither ventricular nor normal-shaped: on time with a P wave (or in an irregular rhythm, not different enough to
+    # be ventricular): another conduction of the patient's, normal, unless it blends the dominant and a ventricular QRS
+    kind = np.where(early | no_p | strong, "V", "N").astype(object)
+    kind[normal] = "N"
+    if not normal.any():
+        return kind
+    first = np.flatnonzero(normal)[0]
+    dominant = typical[first, qrs]
+    partners = typical[(kind == "V") & (stats.beats >= FUSION_PARTNER).to_numpy(), qrs]
+    for i in np.flatnonzero(kind != "V"):
+        if i == first or not len(partners) or irregular[i]:
+            continue
+        fit = blend(typical[i, qrs], dominant, partners)[0]
+        alone = correlate_rows(typical[i:i + 1, qrs], dominant[None])[0] ** 2
+        if fit >= FUSION_FIT and fit - alone >= FUSION_GAIN:
+            kind[i] = "F"
+    return kind
+
+
+def normal_shaped(stats) -> np.ndarray:
+    """Whether each row (a beat, or a family's medians) has the patient's QRS: ``qrs_corr`` >= :data:`NORMAL_QRS_CORR`
+    and ``qrs_dev`` <= :data:`NORMAL_QRS_DEV`."""
+    return ((stats.qrs_corr >= NORMAL_QRS_CORR) & (stats.qrs_dev <= NORMAL_QRS_DEV)).to_numpy()
+
+
+def blend(x, dominant, ventricular) -> tuple:
+    """How well ``x`` is a blend of the ``dominant`` beat and one of the ``ventricular`` beats (rows): the best R^2
+    of ``x ~ a + b dominant + c ventricular`` among fits whose ventricular share ``c / (b + c)`` lies within
+    [:data:`FUSION_SHARE`, 1 - :data:`FUSION_SHARE`] (-inf when none does), and that share."""
+    best, share = -np.inf, np.nan
+    x = np.asarray(x, dtype=np.float64)
+    for v in np.atleast_2d(ventricular):
+        A = np.column_stack([np.ones_like(x), dominant, v])
+        coef, *_ = np.linalg.lstsq(A, x, rcond=None)
+        b, c = coef[1], coef[2]
+        if b <= 0 or c <= 0:
+            continue
+        s = c / (b + c)
+        if not FUSION_SHARE <= s <= 1 - FUSION_SHARE:
+            continue
+        resid = x - A @ coef
+        r2 = 1 - (resid @ resid) / max(((x - x.mean()) ** 2).sum(), 1e-12)
+        if r2 > best:
+            best, share = r2, s
+    return best, share
+
+
+def beat_evidence(beats: Beats, latent=None) -> pd.DataFrame:
+    """What the kinds are read from, one row per beat in the order of ``beats``: the morphology
+    (:func:`ecg_utils.signal.morphology.morphology`), ``prematurity`` (previous RR / local mean RR), ``expected_rr_s``
+    and ``early`` (:func:`~ecg_utils.signal.rhythm.early_beats`, normal-to-normal intervals between beats of the
+    patient's QRS), ``irregular`` (:func:`~ecg_utils.signal.rhythm.irregularity` above its threshold) and
+    ``family`` (:func:`~ecg_utils.scan.families.find_families`, with ``latent`` if given)."""
+    table = morphology(beats)
+    expected, early = early_beats(beats, normal_shaped(table))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["prematurity"] = beats.rr[:, 0].astype(np.float64) / beats.rr[:, 2]
+    table["expected_rr_s"], table["early"] = expected, early
+    table["irregular"] = irregularity(beats) > IRREGULAR_THRESHOLD
+    table["family"] = find_families(beats, latent)
+    return table
+
+
+def describe_families(beats: Beats, evidence: pd.DataFrame) -> tuple:
+    """Per record, its families' medians (one row per family, largest first) and typical beats (the sample-wise
+    median of their beats): ``({record: stats}, {record: typical (families, L)})``."""
+    stats, typical = {}, {}
+    for record in beats.records():
+        idx = np.flatnonzero(beats.record == record)
+        t = evidence.iloc[idx]
+        fam = t.family.to_numpy()
+        stats[record] = t.assign(width_s=t.qrs_width_s - t.template_width_s).groupby("family").agg(
+            beats=("qrs_corr", "size"), qrs_corr=("qrs_corr", "median"), qrs_dev=("qrs_dev", "median"),
+            p_corr=("p_corr", "median"), prematurity=("prematurity", "median"), early_share=("early", "mean"),
+            irregular_share=("irregular", "mean"), width_s=("width_s", "median"))
+        typical[record] = np.stack([np.median(beats.X[idx[fam == f]], axis=0) for f in stats[record].index])
+    return stats, typical
+
+
+def assign_kinds(beats: Beats, evidence: pd.DataFrame, stats: dict, typical: dict, flagged) -> tuple:
+    """Each beat's kind (:data:`KINDS`) from its family's kind and its own timing, and the family table
+    (:data:`FAMILY_COLUMNS`); see :func:`classify`."""
+    flagged = np.asarray(flagged, dtype=bool)
+    qrs = window(beats, QRS_WINDOW_S)
+    kind = np.full(len(beats), "N", dtype=object)
+    rows = []
+    for record in beats.records():
+        idx = np.flatnonzero(beats.record == record)
+        t, st = evidence.iloc[idx], stats[record]
+        fkind = family_kinds(st, typical[record], qrs)
+        position = np.searchsorted(st.index.to_numpy(), t.family.to_numpy())
+        beat_kind = fkind[position]
+        # a beat of a normal family is S when it comes early in a regular rhythm, or earlier than the local mean
+        # with a P wave unlike the patient's (an ectopic atrial focus); else N. The others take their family's kind.
+        ectopic_p = (t.p_corr < P_WAVE_CORR).to_numpy() & (t.prematurity < EARLY_RATIO).to_numpy()
+        early = (beat_kind == "N") & (t.early.to_numpy() | ectopic_p) & ~t.irregular.to_numpy()
+        beat_kind = np.where(early, "S", beat_kind)
+        kind[idx] = np.where(flagged[idx], beat_kind, "N")
+        shaped = np.flatnonzero(normal_shaped(st))
+        for j, f in enumerate(st.index):
+            mine = idx[position == j]
+            rows.append({"record": record, "family": int(f), "beats": int(st.beats.iloc[j]),
+                         "flagged": int((kind[mine] != "N").sum()), "kind": fkind[j],
+                         "dominant": bool(len(shaped) and j == shaped[0]),
+                         **{c: float(st[c].iloc[j]) for c in ("qrs_corr", "qrs_dev", "p_corr", "prematurity",
+                                                               "early_share", "width_s")}})
+    return kind, pd.DataFrame(rows, columns=list(FAMILY_COLUMNS))
+
+
+def classify(beats: Beats, flagged, latent=None) -> tuple:
+    """The kind and family of every beat.
+
+    Parameters
+    ----------
+    beats : Beats
+        Centered beats with templates and RR intervals, one or more records.
+    flagged : bool array (n,)
+        The beats the detector flagged (score above its threshold): only these get a kind other than N.
+    latent : array (n, k), optional
+        Passed to :func:`ecg_utils.scan.families.find_families`.
+
+    Returns
+    -------
+    table : DataFrame
+        :func:`beat_evidence` and ``kind`` (:data:`KINDS`), one row per beat in the order of ``beats``.
+    families : DataFrame
+        One row per family of each record (:data:`FAMILY_COLUMNS`: ``flagged`` counts its beats of a kind other
+        than N). Their typical beats: :func:`describe_families`.
+    """
+    table = beat_evidence(beats, latent)
+    stats, typical = describe_families(beats, table)
+    table["kind"], families = assign_kinds(beats, table, stats, typical, flagged)
+    return table, families
