@@ -218,11 +218,8 @@ def add_noise(signal, fs, beat_samples, noise, noise_fs, snr_db, clean_s=CLEAN_S
 
     Parameters
     ----------
-    signal : float array (n,)
-        The clean record, in millivolts.
-    fs : float
-    beat_samples : int array
-        The clean record's reference beats (for the signal power).
+    signal, fs, beat_samples
+        The clean record in millivolts, its rate and its reference beats, as for :func:`signal_power`.
     noise : float array (m,) or (m, channels)
         A noise record (:func:`read_noise`).
     noise_fs : float
