@@ -169,7 +169,7 @@ def test_atrial_fibrillation_is_a_rhythm_finding_and_not_a_flood_of_premature_be
     rec = read_record(mitdb_dir, "201")
     result = scan(Recording(rec.signal[:N], rec.fs, rec.lead, "201", "201", "wfdb", "mV"), detector)
     af = [(a / FS, min(b, N) / FS) for a, b in rec.rhythm_episodes(("(AFIB", "(AFL")) if a < N]
-    found = result.episodes
+    found = result.irregular
     assert len(found) >= 1 and set(found.columns) >= {"start_s", "end_s", "duration_s", "beats"}
     covered = sum(max(0.0, min(e, b) - max(s, a)) for s, e in zip(found.start_s, found.end_s) for a, b in af)
     assert covered > 0.8 * sum(b - a for a, b in af)                    # most of the fibrillation is found
@@ -181,6 +181,8 @@ def test_atrial_fibrillation_is_a_rhythm_finding_and_not_a_flood_of_premature_be
     assert not (result.table.reason[inside] == "premature").any()
     s = result.summary()["irregular_rhythm"]
     assert s["stretches"] == len(found) and s["duration_s"] == pytest.approx(found.duration_s.sum())
+    af = result.episodes[result.episodes.rhythm == "(AFIB"]                # the same stretches as rhythm episodes
+    assert af[["start", "end"]].values.tolist() == found[["start", "end"]].values.tolist()
 
 
 def _check_reasons(result):
