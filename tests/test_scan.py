@@ -290,8 +290,10 @@ def test_write_scan_writes_table_annotations_summary_and_report(damaged, tmp_pat
 
     ann = wfdb.rdann(str(out / "flat"), "flag")
     symbols, samples = np.array(ann.symbol), ann.sample
-    beat = symbols != "~"
-    assert "V" in set(symbols) and set(symbols) <= {"V", "S", "F", "Q", "~"}   # 119: ventricular trigeminy
+    beat = ~np.isin(symbols, ["~", "+"])
+    assert "V" in set(symbols) and set(symbols) <= {"V", "S", "F", "Q", "~", "+"}   # 119: ventricular trigeminy
+    rhythms = np.array(ann.aux_note)[symbols == "+"]
+    assert "(T" in rhythms and len(rhythms) == 2 * len(result.episodes)          # episodes: start and end
     np.testing.assert_array_equal(samples[beat], flagged["sample"])
     assert symbols[beat].tolist() == flagged.kind.tolist()                        # each flagged beat's kind
     assert len(st) == 1
