@@ -56,12 +56,13 @@ def rhythm_changes(episodes, n) -> list:
     >>> rhythm_changes(pd.DataFrame({"rhythm": ["(AFIB", "(VT"], "start": [100, 300], "end": [900, 400]}), 1000)
     [(100, '(AFIB'), (300, '(VT'), (401, '(AFIB'), (901, '(N')]
     """
+    rhythms = list(episodes["rhythm"])
+    starts, ends = (np.asarray(episodes[c], dtype=np.int64) for c in ("start", "end"))
     out = []
-    spans = list(zip(episodes["rhythm"], episodes["start"], episodes["end"]))
-    for k, (rhythm, start, end) in enumerate(spans):
-        after = int(end) + 1 if int(end) + 1 < n else int(end)
-        going_on = [r for i, (r, a, b) in enumerate(spans) if i != k and a <= after <= b]
-        out += [(int(start), rhythm), (after, going_on[-1] if going_on else "(N")]
+    for k, (start, end) in enumerate(zip(starts, ends)):
+        after = int(end) + 1 if end + 1 < n else int(end)
+        going_on = np.flatnonzero((starts <= after) & (ends >= after) & (np.arange(len(starts)) != k))
+        out += [(int(start), rhythms[k]), (after, rhythms[going_on[-1]] if len(going_on) else "(N")]
     return sorted(out, key=lambda change: change[0])
 
 
