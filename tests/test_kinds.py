@@ -112,7 +112,8 @@ def test_the_annotation_file_carries_the_kinds_as_ec57_reads_them(kinds, record,
     table = pd.DataFrame({"sample": mine["sample"], "flagged": mine.kind != "N", "kind": mine.kind,
                           "reason": np.where(mine.kind != "N", "premature", ""), "score": 9.0, "family": mine.family})
     result = SimpleNamespace(table=table, stretches=pd.DataFrame(columns=["start", "end", "kind"]),
-                             recording=SimpleNamespace(name=record, fs=360.0))
+                             episodes=pd.DataFrame(columns=["rhythm", "start", "end"]),
+                             recording=SimpleNamespace(name=record, fs=360.0, signal=np.zeros(650000)))
     write_annotations(result, tmp_path)
     ann = wfdb.rdann(str(tmp_path / record), "flag")
     expected = {"119": "V", "232": "S"}[record]

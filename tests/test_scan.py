@@ -169,7 +169,7 @@ def test_atrial_fibrillation_is_a_rhythm_finding_and_not_a_flood_of_premature_be
     rec = read_record(mitdb_dir, "201")
     result = scan(Recording(rec.signal[:N], rec.fs, rec.lead, "201", "201", "wfdb", "mV"), detector)
     af = [(a / FS, min(b, N) / FS) for a, b in rec.rhythm_episodes(("(AFIB", "(AFL")) if a < N]
-    found = result.episodes
+    found = result.irregular
     assert len(found) >= 1 and set(found.columns) >= {"start_s", "end_s", "duration_s", "beats"}
     covered = sum(max(0.0, min(e, b) - max(s, a)) for s, e in zip(found.start_s, found.end_s) for a, b in af)
     assert covered > 0.8 * sum(b - a for a, b in af)                    # most of the fibrillation is found
@@ -181,6 +181,8 @@ def test_atrial_fibrillation_is_a_rhythm_finding_and_not_a_flood_of_premature_be
     assert not (result.table.reason[inside] == "premature").any()
     s = result.summary()["irregular_rhythm"]
     assert s["stretches"] == len(found) and s["duration_s"] == pytest.approx(found.duration_s.sum())
+    af = result.episodes[result.episodes.rhythm == "(AFIB"]                # the same stretches as rhythm episodes
+    assert af[["start", "end"]].values.tolist() == found[["start", "end"]].values.tolist()
 
 
 def _check_reasons(result):
@@ -288,8 +290,10 @@ def test_write_scan_writes_table_annotations_summary_and_report(damaged, tmp_pat
 
     ann = wfdb.rdann(str(out / "flat"), "flag")
     symbols, samples = np.array(ann.symbol), ann.sample
-    beat = symbols != "~"
-    assert "V" in set(symbols) and set(symbols) <= {"V", "S", "F", "Q", "~"}   # 119: ventricular trigeminy
+    beat = ~np.isin(symbols, ["~", "+"])
+    assert "V" in set(symbols) and set(symbols) <= {"V", "S", "F", "Q", "~", "+"}   # 119: ventricular trigeminy
+    rhythms = np.array(ann.aux_note)[symbols == "+"]
+    assert "(T" in rhythms and len(rhythms) == 2 * len(result.episodes)          # episodes: start and end
     np.testing.assert_array_equal(samples[beat], flagged["sample"])
     assert symbols[beat].tolist() == flagged.kind.tolist()                        # each flagged beat's kind
     assert len(st) == 1

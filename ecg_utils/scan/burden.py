@@ -20,28 +20,51 @@ ECTOPIC = ("V", "S")
 PATTERN_CYCLES = 3
 
 
-def _runs(kinds, kind) -> tuple:
-    """Start and length of every run of ``kind`` in ``kinds`` (str array)."""
+def runs(kinds, kind) -> tuple:
+    """Start and length of every run of ``kind`` in ``kinds`` (str array), as two arrays.
+
+    Examples
+    --------
+    >>> runs(np.array(list("NVVNV")), "V")
+    (array([1, 4]), array([2, 1]))
+    """
     is_k = np.concatenate([[False], kinds == kind, [False]])
     edges = np.flatnonzero(np.diff(is_k.astype(np.int8)))
     return edges[::2], edges[1::2] - edges[::2]
 
 
-def _patterns(kinds, kind, normals) -> dict:
-    """Episodes of single ``kind`` beats each followed by exactly ``normals`` normal beats (bigeminy: 1)."""
-    starts, lengths = _runs(kinds, kind)
+def patterns(kinds, kind, normals) -> list:
+    """The episodes of single ``kind`` beats each followed by exactly ``normals`` normal beats (bigeminy: 1,
+    trigeminy: 2), at least :data:`PATTERN_CYCLES` of them in a row.
+
+    Returns
+    -------
+    list of (int, int, int)
+        Per episode: the index of its first and of its last ``kind`` beat in ``kinds``, and how many ``kind`` beats
+        it holds.
+
+    Examples
+    --------
+    >>> patterns(np.array(list("NVNVNVNVNNVV")), "V", 1)
+    [(1, 7, 4)]
+    """
+    starts, lengths = runs(kinds, kind)
     single = starts[lengths == 1]
-    episodes, beats, chain = 0, 0, 1
-    for a, b in zip(single[:-1], single[1:]):
-        if b - a == normals + 1 and (kinds[a + 1:b] == "N").all():
-            chain += 1
+    out, first = [], 0
+    for i in range(1, len(single) + 1):
+        a = single[i - 1]
+        if i < len(single) and single[i] - a == normals + 1 and (kinds[a + 1:single[i]] == "N").all():
             continue
-        if chain >= PATTERN_CYCLES:
-            episodes, beats = episodes + 1, beats + chain
-        chain = 1
-    if len(single) and chain >= PATTERN_CYCLES:
-        episodes, beats = episodes + 1, beats + chain
-    return {"episodes": int(episodes), "beats": int(beats)}
+        if i - first >= PATTERN_CYCLES:
+            out.append((int(single[first]), int(a), i - first))
+        first = i
+    return out
+
+
+def _pattern_counts(kinds, kind, normals) -> dict:
+    """How many :func:`patterns` episodes, and their ``kind`` beats."""
+    found = patterns(kinds, kind, normals)
+    return {"episodes": len(found), "beats": int(sum(n for _, _, n in found))}
 
 
 def burden(kinds, hours) -> dict:
@@ -75,11 +98,11 @@ def burden(kinds, hours) -> dict:
         n = int((kinds == kind).sum())
         row = {"beats": n, "per_hour": n / hours if hours else None, "pct": 100 * n / scored if scored else None}
         if kind in ECTOPIC:
-            _, lengths = _runs(kinds, kind)
+            _, lengths = runs(kinds, kind)
             row.update(isolated=int((lengths == 1).sum()), couplets=int((lengths == 2).sum()),
                        triplets=int((lengths == 3).sum()), runs=int((lengths >= 3).sum()),
                        longest_run=int(lengths.max()) if len(lengths) else 0,
                        beats_in_runs=int(lengths[lengths >= 3].sum()),
-                       bigeminy=_patterns(kinds, kind, 1), trigeminy=_patterns(kinds, kind, 2))
+                       bigeminy=_pattern_counts(kinds, kind, 1), trigeminy=_pattern_counts(kinds, kind, 2))
         out[kind] = row
     return out

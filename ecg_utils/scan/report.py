@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ecg_utils.scan.annotations import ANNOTATOR, _safe_name
+from ecg_utils.scan.episodes import RHYTHMS
 from ecg_utils.scan.figures import (
     burden_bin,
     families_shown,
@@ -21,6 +22,10 @@ from ecg_utils.scan.kinds import KIND_NAMES
 
 #: Families drawn in the report (the dominant one and those with the most flagged beats).
 FAMILY_COUNT = 8
+#: Irregular rhythm (seconds in all) from which the report's opening finding leads with it.
+IRREGULAR_LEAD_S = 60.0
+#: Rhythm episodes listed in the report (the longest, in time order); ``summary.json`` lists them all.
+EPISODE_ROWS = 100
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -46,6 +51,43 @@ def report_figures(result) -> dict:
         "score_timeline": plot_score_timeline(b, result.threshold, st),
         "families": plot_families(rec.signal, rec.fs, b, result.families, n=FAMILY_COUNT, start=_start(result)),
     }
+
+
+def _duration(seconds) -> str:
+    """A duration as a reader says it: "4.2 s", "6 min 49 s", "2 h 05 min"."""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {sec:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _episode_rows(episodes, start) -> list:
+    """The report's rows of rhythm episodes: the :data:`EPISODE_ROWS` longest, in time order."""
+    shown = episodes.nlargest(EPISODE_ROWS, "duration_s").sort_values("start", kind="stable")
+    return [(_clock(a, start), _duration(d), f"{n:,}", f"{hr:.0f}" if np.isfinite(hr) else "-",
+             RHYTHMS.get(r, r), r)
+            for a, d, n, hr, r in zip(shown["start_s"], shown["duration_s"], shown["beats"], shown["heart_rate_bpm"],
+                                      shown["rhythm"])]
+
+
+def _episode_text(per_rhythm) -> str:
+    """The episodes other than irregular rhythm (which the report states on its own) in one sentence: how many of
+    each rhythm, and how long in all."""
+    parts = [f"{RHYTHMS[r].split(' (3')[0]}: {v['episodes']:,} ({_duration(v['duration_s'])} in all)"
+             for r, v in per_rhythm.items() if v["episodes"] and r != "(AFIB"]
+    return ("Other rhythm episodes: " + "; ".join(parts) + ".") if parts else "No other rhythm episode."
+
+
+def _opening(s, burden) -> str:
+    """The report's opening finding: irregular rhythm first when there is :data:`IRREGULAR_LEAD_S` of it, then the
+    flagged beats."""
+    beats = (f"{s['flagged']:,} of {s['beats_scored']:,} beats flagged ({burden}; "
+             f"{s['flagged_per_hour']:.0f} per hour)")
+    irregular_s = s["irregular_rhythm"]["duration_s"]
+    if irregular_s < IRREGULAR_LEAD_S:
+        return beats
+    return f"Irregular rhythm (AF-like) for {irregular_s / 60:.1f} min; {beats[0].lower()}{beats[1:]}"
 
 
 def _img(path: Path, alt: str) -> str:
@@ -75,7 +117,8 @@ h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.8em;bord
 .summary{background:#f5f7fa;border:1px solid #dde3ea;border-radius:6px;padding:.8em 1.2em}
 .big{font-size:1.25em;font-weight:600} .muted{color:#666;font-size:.9em}
 table{border-collapse:collapse;font-size:.9em;margin:.5em 0} td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}
-th{background:#f0f0f0} td:first-child,th:first-child{text-align:left} img{max-width:100%;display:block;margin:.5em 0}
+th{background:#f0f0f0} td:first-child,th:first-child{text-align:left}
+#episode-list td:nth-child(n+5),#episode-list th:nth-child(n+5){text-align:left} img{max-width:100%;display:block;margin:.5em 0}
 """
 
 
@@ -135,9 +178,8 @@ def report_html(result, figure_dir) -> str:
                 for _, r in families_shown(b, result.families, 20).iterrows()]
     st_rows = [(k, _clock(a, start), _clock(e, start), f"{d:.0f}", NOTES.get(k, ""))
                for k, a, e, d in zip(st["kind"], st["start_s"], st["end_s"], st["duration_s"])]
-    rh = result.episodes
-    rh_rows = [(_clock(a, start), _clock(e, start), f"{d / 60:.1f}", f"{n:,}")
-               for a, e, d, n in zip(rh["start_s"], rh["end_s"], rh["duration_s"], rh["beats"])]
+    rh_rows = _episode_rows(result.episodes, start)
+    more = len(result.episodes) - len(rh_rows)
     irr = s["irregular_rhythm"]
     rhythm_text = (f"Irregular rhythm (as in atrial fibrillation): {irr['stretches']} stretch(es), "
                    f"{irr['duration_s'] / 60:.1f} min in all." if irr["stretches"] else "No stretch of irregular rhythm.")
@@ -150,12 +192,13 @@ def report_html(result, figure_dir) -> str:
 <p class="muted">{esc(s['file'])} &middot; lead {esc(s['lead'])} &middot; {s['fs']:g} Hz &middot;
 {s['duration_s'] / 3600:.2f} h{(' &middot; started ' + esc(start.isoformat(' '))) if start else ''}</p>
 <div class="summary" id="summary">
-<p class="big">{s['flagged']:,} of {s['beats_scored']:,} beats flagged ({burden}; {s['flagged_per_hour']:.0f} per hour)</p>
+<p class="big">{esc(_opening(s, burden))}</p>
 <p>Kinds: {esc(kinds)}. Why: {esc(reasons)}. "Premature" means the beat came early for the local rhythm; "unusual
 shape" means it differs from this patient's own typical beat more than normal beats do. {explained:,} more beats
 scored above the threshold belong to a normal family and came at their expected time: they are normal, not flagged.
 {fam['count']:,} beat families; {fam['with_flags']:,} hold a flagged beat (what a reviewer opens to confirm every
-flag). Median heart rate {hr}. {esc(rhythm_text)} {esc(unread)}</p>
+flag). Median heart rate {hr}. {esc(rhythm_text)} {esc(_episode_text(s['episodes']['per_rhythm']))}
+{esc(unread)}</p>
 <p class="muted">A beat is flagged when its anomaly score is above {s['threshold']:.3g}, a threshold learned from
 normal beats of other patients (mean + 2 std of their scores). This is a screening aid that points at beats to
 review, not a diagnosis. Detector: {esc(s['detector'])}.</p>
@@ -180,18 +223,24 @@ beat; a family's kind comes from its QRS against the dominant one, its P wave an
 <h2>The most anomalous flagged beats</h2>
 {_table(['beat', 'time', 'kind', 'family', 'reason', 'score', 'shape part', 'timing part', 'previous RR (s)',
          'local mean RR (s)'], top_rows)}
-<h2>Irregular rhythm</h2>
-<p class="muted">Stretches of at least 30 s where consecutive intervals between normal-shaped beats keep differing
-(atrial fibrillation does this; bigeminy does not). There, an early beat is no evidence: beats are judged by their
-shape alone.</p>
-{_table(['from', 'to', 'minutes', 'beats'], rh_rows) if rh_rows else '<p>None found.</p>'}
+<h2 id="episodes">Rhythm episodes</h2>
+<p class="muted">Irregular rhythm (AF-like, <code>(AFIB</code>): at least 30 s where consecutive intervals between
+normal-shaped beats keep differing (atrial fibrillation does this, and so may flutter with a varying block, which is
+not told apart; bigeminy does not). There, an early beat is no evidence: beats are judged by their shape alone.
+A run is 3 or more beats of the kind in a row, named by its MIT-BIH code whatever its rate; bigeminy and trigeminy
+are as in the Holter burden, from the first ventricular beat of the pattern to its last. The rate is 60 / the mean
+interval between the episode's beats.</p>
+<div id="episode-list">{_table(['from', 'duration', 'beats', 'heart rate (beats/min)', 'rhythm', 'annotation'], rh_rows)
+                         if rh_rows else '<p>None found.</p>'}</div>
+{f'<p class="muted">{more:,} shorter episodes are listed in <code>summary.json</code>.</p>' if more > 0 else ''}
 <h2>Unreadable signal</h2>
 {_table(['kind', 'from', 'to', 'seconds', 'what it may be'], st_rows) if st_rows else '<p>None found.</p>'}
 <h2>Files</h2>
 <p><code>beats.csv</code>: every detected beat (time, RR intervals, score and its parts, irregular rhythm, flagged,
 kind, family, reason).
 <code>{esc(_safe_name(s['recording']))}.{ANNOTATOR}</code>: the flagged beats (their kind: <code>V</code>,
-<code>S</code>, <code>F</code>, <code>Q</code>) and unreadable stretches
+<code>S</code>, <code>F</code>, <code>Q</code>), the rhythm episodes (<code>+</code> with
+<code>(AFIB</code>, <code>(VT</code>, ... at the start, <code>(N</code> after the end) and unreadable stretches
 (<code>~</code>) as WFDB annotations; beside the record, <code>wfdb.rdann(record, "{ANNOTATOR}")</code> or WAVE with
 <code>-a {ANNOTATOR}</code> shows them. <code>summary.json</code>: the numbers above.</p>
 <p class="muted">R-peaks: {s['peaks'].get('beats', 0):,} found, {s['peaks'].get('agreed', 0):,} by both fast detectors

@@ -25,6 +25,8 @@ from ecg_utils.io.dataset import Beats
 from ecg_utils.io.other_lead import read_other_lead
 from ecg_utils.io.recording import MAX_FS, MIN_FS, Recording, read_recording
 from ecg_utils.scan.burden import burden
+from ecg_utils.scan.episodes import COLUMNS as EPISODE_COLUMNS
+from ecg_utils.scan.episodes import episode_summary, rhythm_episodes
 from ecg_utils.scan.kinds import FAMILY_COLUMNS, KIND_NAMES, KINDS, classify
 from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
 from ecg_utils.signal.artefact import AGREE_S as ARTEFACT_AGREE_S
@@ -61,8 +63,12 @@ class Scan:
     stretches : DataFrame
         The unreadable stretches (:func:`ecg_utils.signal.quality.unreadable_stretches`).
     episodes : DataFrame
-        The rhythm episodes found: today the stretches of irregular rhythm (:func:`ecg_utils.signal.rhythm.irregular_stretches`: at least
-        30 s where consecutive normal-to-normal intervals keep differing, as in atrial fibrillation).
+        The rhythm episodes (:func:`ecg_utils.scan.episodes.rhythm_episodes`): one row per episode of irregular
+        rhythm (AF-like), run of S or V beats, ventricular bigeminy or trigeminy, with its MIT-BIH rhythm string,
+        start, end, beats and heart rate.
+    irregular : DataFrame
+        The stretches of irregular rhythm (:func:`ecg_utils.signal.rhythm.irregular_stretches`: at least 30 s where
+        consecutive normal-to-normal intervals keep differing, as in atrial fibrillation); the ``(AFIB`` episodes.
     threshold : float
         The detector's threshold.
     detector : str
@@ -88,10 +94,11 @@ class Scan:
     detector: str
     timings: dict = field(default_factory=dict)
     peak_stats: dict = field(default_factory=dict)
-    episodes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STRETCH_COLUMNS)))
+    episodes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EPISODE_COLUMNS)))
     disturbances: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     families: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(FAMILY_COLUMNS)))
+    irregular: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STRETCH_COLUMNS)))
 
     @property
     def beats(self) -> pd.DataFrame:
@@ -102,10 +109,10 @@ class Scan:
 
     @property
     def rhythm(self) -> pd.DataFrame:
-        """The rhythm episodes under their 0.1 name (:attr:`episodes`; deprecated)."""
-        warnings.warn("Scan.rhythm is now Scan.episodes; the old name works until ecg-detector 0.3",
-                      DeprecationWarning, stacklevel=2)
-        return self.episodes
+        """The stretches of irregular rhythm under their 0.1 name (:attr:`irregular`; deprecated)."""
+        warnings.warn("Scan.rhythm is now Scan.irregular (Scan.episodes holds every rhythm episode); the old name "
+                      "works until ecg-detector 0.3", DeprecationWarning, stacklevel=2)
+        return self.irregular
 
     def summary(self) -> dict:
         """The numbers a report opens with, JSON-ready."""
@@ -128,15 +135,20 @@ class Scan:
             "unreadable_s": float(unreadable_mask(self.stretches, len(rec.signal)).sum() / rec.fs),
             "unreadable": {k: float(self.stretches.duration_s[self.stretches.kind == k].sum())
                            for k in sorted(set(self.stretches.kind))},
-            "irregular_rhythm": {"stretches": int(len(self.episodes)),
-                                 "duration_s": float(self.episodes.duration_s.sum()),
-                                 "longest_s": float(self.episodes.duration_s.max()) if len(self.episodes) else 0.0,
-                                 "list": self.episodes[["start_s", "end_s", "duration_s", "beats"]].to_dict("records")},
+            "irregular_rhythm": self.irregular_summary(),
+            "episodes": episode_summary(self.episodes),
             "threshold": self.threshold, "detector": self.detector,
             "timings_s": self.timings, "peaks": self.peak_stats,
             "disturbances": self.disturbances, "notes": list(self.notes),
         }
 
+    def irregular_summary(self) -> dict:
+        """The stretches of irregular rhythm in numbers: how many, how long in all, the longest, and the list."""
+        irr = self.irregular
+        rows = irr[["start_s", "end_s", "duration_s", "beats"]].astype({"beats": np.int64}).to_dict("records")
+        return {"stretches": int(len(irr)), "duration_s": float(irr.duration_s.sum()),
+                "longest_s": float(irr.duration_s.max()) if len(irr) else 0.0,
+                "list": [{k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()} for r in rows]}
 
     def family_summary(self) -> dict:
         """The families in numbers: how many, how many hold a flagged beat (what a reviewer opens to confirm every
@@ -277,8 +289,10 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     if len(rhythm):
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
     counts = {k: v for k, v in stats.items() if np.ndim(v) == 0}  # the summary's numbers, not the sample lists
-    return Scan(rec, table[list(COLUMNS)], stretches, float(det.threshold_), det_name, timings, counts, rhythm,
-                found.summary(), notes, families)
+    table = table[list(COLUMNS)]
+    return Scan(rec, table, stretches, float(det.threshold_), det_name, timings, counts,
+                episodes=rhythm_episodes(table, rhythm), disturbances=found.summary(), notes=notes, families=families,
+                irregular=rhythm)
 
 
 def beat_kinds(beats, above):
