@@ -101,7 +101,8 @@ def plot_burden(beats, ax=None) -> Figure:
     b = beats[np.isfinite(beats["score"])]
     which = (b["time_s"] // size).astype(int)
     bins = np.arange(int(which.max()) + 1 if len(b) else 1)
-    left, width = bins * size / unit, 0.9 * size / unit
+    end = max(duration, 1e-9)  # the last bin is drawn as long as the recording lasts into it
+    left, width = bins * size / unit, 0.9 * (np.minimum((bins + 1) * size, end) - bins * size).clip(0) / unit
     bottom = np.zeros(len(bins))
     for kind, color in KIND_COLORS.items():
         counts = b[b["flagged"] & (b["kind"] == kind)].groupby(which).size().reindex(bins, fill_value=0)
@@ -109,12 +110,12 @@ def plot_burden(beats, ax=None) -> Figure:
                align="edge")
         bottom += counts.to_numpy()
     scored = b.groupby(which).size().reindex(bins, fill_value=0).to_numpy()
-    for x, k, n in zip(left, bottom, scored):
+    for x, w, k, n in zip(left, width, bottom, scored):
         if n:
-            ax.text(x + width / 2, k, f"{100 * k / n:.1f}%", ha="center", va="bottom", fontsize=7)
-    ax.set(xlabel=f"time ({unit_name})", ylabel=f"flagged beats\nper {name}", xlim=(0, len(bins) * size / unit))
+            ax.text(x + w / 2, k, f"{100 * k / n:.1f}%", ha="center", va="bottom", fontsize=7)
+    ax.set(xlabel=f"time ({unit_name})", ylabel=f"flagged beats\nper {name}", xlim=(0, end / unit))
     ax.margins(y=0.15)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8)  # beside the bars, never over them
     return fig
 
 
