@@ -1,10 +1,11 @@
 """What every benchmark module shares: where results go, the options of the training benchmarks, writing results
 whole (a JSON of every number and a markdown table, from one command), and the environment they were measured in
-(:func:`ecg_utils.io.environment.environment`)."""
+(:func:`ecg_utils.io.environment.environment`), and where the SVDB records are."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from ecg_utils.io.environment import environment  # noqa: F401 (the benchmarks' one source for it)
@@ -46,3 +47,16 @@ def write_results(out, name, result, text) -> None:
     write_atomic(out / f"{name}.json", json.dumps(result, indent=1, default=json_default))
     write_atomic(out / f"{name}.md", text)
     print(text)
+
+
+def find_svdb_dir(mitdb_dir=None):
+    """The folder of the MIT-BIH Supraventricular Arrhythmia Database records (the database's setting: ``$ECG_SVDB_DIR``,
+    else ``svdb`` beside the MIT-BIH folder, :mod:`ecg_utils.io.databases`), or None when none holds a record."""
+    from ecg_utils.errors import DataError
+    from ecg_utils.io.records import find_data_dir
+
+    try:
+        return find_data_dir(Path(mitdb_dir).parent / "svdb" if mitdb_dir and not os.environ.get("ECG_SVDB_DIR")
+                             else None, kind="svdb")
+    except DataError:
+        return None

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import DEFAULT_OUT, environment, write_results
+from bench.common import DEFAULT_OUT, environment, find_svdb_dir, write_results
 
 VENTRICULAR = ("V", "E")
 VF_EPISODES = ("(VF",)  # "(VFL" (flutter) and "(VF" (fibrillation)
@@ -45,19 +45,6 @@ GROUPS = ("MIT-BIH all", "MIT-BIH DS1", "MIT-BIH DS2", "SVDB")
 DOUBLE_S = 0.35
 #: The targets: Se and +P of every group, and the share of ventricular beats found.
 TARGET, TARGET_V = 0.998, 0.997
-
-
-def find_svdb_dir(mitdb_dir=None):
-    """The folder of the MIT-BIH Supraventricular Arrhythmia Database records (the database's setting: ``$ECG_SVDB_DIR``,
-    else ``svdb`` beside the MIT-BIH folder, :mod:`ecg_utils.io.databases`), or None when none holds a record."""
-    from ecg_utils.errors import DataError
-    from ecg_utils.io.records import find_data_dir
-
-    try:
-        return find_data_dir(Path(mitdb_dir).parent / "svdb" if mitdb_dir and not os.environ.get("ECG_SVDB_DIR")
-                             else None, kind="svdb")
-    except DataError:
-        return None
 
 
 def double_detections(peaks, ref, sym, ref_match, det_matched, fs) -> int:

@@ -35,8 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import DEFAULT_OUT, environment, write_results
-from bench.peaks import find_svdb_dir
+from bench.common import DEFAULT_OUT, environment, find_svdb_dir, write_results
 
 #: Rhythm annotations counted as atrial fibrillation or flutter.
 AF_RHYTHMS = ("(AFIB", "(AFL")
