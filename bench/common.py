@@ -50,8 +50,9 @@ def write_results(out, name, result, text) -> None:
 
 
 def find_svdb_dir(mitdb_dir=None):
-    """The folder of the MIT-BIH Supraventricular Arrhythmia Database records (the database's setting: ``$ECG_SVDB_DIR``,
-    else ``svdb`` beside the MIT-BIH folder, :mod:`ecg_utils.io.databases`), or None when none holds a record."""
+    """The folder of the MIT-BIH Supraventricular Arrhythmia Database records (the database's setting:
+    ``$ECG_SVDB_DIR``, else ``svdb`` beside the MIT-BIH folder, :mod:`ecg_utils.io.databases`), or None when none
+    holds a record."""
     from ecg_utils.errors import DataError
     from ecg_utils.io.records import find_data_dir
 

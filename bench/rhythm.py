@@ -101,7 +101,8 @@ def rhythm_record(job) -> dict:
     out = {"record": job["record"], "database": job["database"], "group": job["group"], "fs": ref.fs,
            "rhythm_annotated": has_rhythm,
            "minutes": n / ref.fs / 60, "seconds": time.perf_counter() - t0,
-           "af_annotated_s": _covered(af_ref, [(0, n)], n) / ref.fs, "af_found_s": _covered(af_found, [(0, n)], n) / ref.fs,
+           "af_annotated_s": _covered(af_ref, [(0, n)], n) / ref.fs,
+           "af_found_s": _covered(af_found, [(0, n)], n) / ref.fs,
            "af_overlap_s": _covered(af_ref, af_found, n) / ref.fs,
            "normal_in_af": int((normal & in_af).sum()), "normal_in_af_flagged": int((normal & in_af & flagged).sum()),
            "normal_outside_af": int((normal & ~in_af).sum()),
@@ -143,7 +144,8 @@ def summarise(rows) -> dict:
 
 def markdown(result) -> str:
     lines = ["# Rhythm episodes of the scan against the references", "",
-             f"Regenerate with `{result['command']}`. Run {result['date']}, {result['wall_seconds'] / 60:.1f} min wall, "
+             f"Regenerate with `{result['command']}`. Run {result['date']}, "
+             f"{result['wall_seconds'] / 60:.1f} min wall, "
              f"{result['environment']['cpu']}, {result['environment']['cpus_usable']} cores. The shipped detector; "
              "every record scanned without its annotations. Gross figures over each group's records. AF/flutter: "
              "duration against the `(AFIB`/`(AFL` rhythm annotations (none in the SVDB files here); normal beats "
@@ -160,7 +162,8 @@ def markdown(result) -> str:
             f"| {group} ({g['records']}) | {g['af_records']} | {annotated} / {g['af_found_min']:.1f} "
             f"| {_fmt(g['af_se'])} | {_fmt(g['af_ppv'])} | {_fmt(g['normal_in_af_flagged_pct'])} ({g['normal_in_af']}) "
             f"| {_fmt(g['normal_outside_af_flagged_pct'])} "
-            f"| {_fmt(g['SVTA']['se'])} ({g['SVTA']['reference']}) | {_fmt(g['SVTA']['ppv'])} ({g['SVTA']['episodes']}) "
+            f"| {_fmt(g['SVTA']['se'])} ({g['SVTA']['reference']}) "
+            f"| {_fmt(g['SVTA']['ppv'])} ({g['SVTA']['episodes']}) "
             f"| {_fmt(g['VT']['se'])} ({g['VT']['reference']}) | {_fmt(g['VT']['ppv'])} ({g['VT']['episodes']}) |")
     lines += ["", "Records with AF/flutter annotated or found (an SVDB record's found time cannot be judged: its file "
               "has no rhythm annotation):", "",

@@ -54,3 +54,18 @@ def test_sweep_summary_shows_few_columns_and_writes_every_metric_beside_it(tmp_p
 def test_scores_summary_counts_flagged_beats_per_class():
     text = str(summary.scores_overview(np.array([0.1, 2.0, 3.0, 0.2]), 1.0, y=[0, 1, 1, 0], class_names=["N", "S"]))
     assert "4 beats scored; 2 (50.0%) above the threshold 1" in text and "N 0.0% of 2, S 100.0% of 2" in text
+
+
+def test_scan_summary_names_the_kinds_and_the_rhythm_episodes():
+    base = {"recording": "r", "duration_s": 3600.0, "lead": "MLII", "beats": 4000, "beats_scored": 3990,
+            "unreadable_s": 12.0, "flagged": 60, "burden_pct": 1.5, "flagged_per_hour": 60.0,
+            "reasons": {"premature": 20, "unusual shape": 40}, "kinds": {"S": 20, "V": 40, "F": 0, "Q": 0},
+            "heart_rate_bpm_median": 71.0,
+            "episodes": {"per_rhythm": {"(AFIB": {"name": "irregular rhythm (AF-like)", "episodes": 1,
+                                                  "duration_s": 600.0},
+                                        "(VT": {"episodes": 0, "duration_s": 0.0}}, "list": []}}
+    text = str(summary.scan_overview(base))
+    assert "60 beats flagged" in text and "20 S, 40 V;" in text and "F" not in text.split("flagged")[1].split(";")[0]
+    assert "Rhythm episodes: irregular rhythm (AF-like) ((AFIB): 1, 600 s." in text and "(VT" not in text
+    quiet = str(summary.scan_overview({**base, "episodes": {"per_rhythm": {}, "list": []}}))
+    assert "Rhythm episodes: none." in quiet

@@ -122,11 +122,17 @@ def scan_overview(summary: dict) -> Overview:
     """The opening of a scan report, from :meth:`ecg_utils.scan.ScanResult.summary`."""
     hours = summary["duration_s"] / 3600
     reasons = ", ".join(f"{k} {v}" for k, v in summary.get("reasons", {}).items() if v)
+    kinds = ", ".join(f"{v:,} {k}" for k, v in summary.get("kinds", {}).items() if v)
+    episodes = ", ".join(f"{e.get('name', rhythm).split(' (3')[0]} ({rhythm}): {e['episodes']}, "
+                         f"{e['duration_s']:.0f} s"
+                         for rhythm, e in summary.get("episodes", {}).get("per_rhythm", {}).items() if e["episodes"])
     return Overview([
         f"{summary['recording']}: {hours:.2f} h, lead {summary['lead']}, {summary['beats']:,} beats found, "
         f"{summary['beats_scored']:,} scored; {summary['unreadable_s']:.0f} s unreadable.",
         f"{summary['flagged']:,} beats flagged ({summary['burden_pct']:.1f}% of scored beats, "
-        f"{summary['flagged_per_hour']:.0f} per hour)" + (f": {reasons}." if reasons else "."),
+        f"{summary['flagged_per_hour']:.0f} per hour)" + (f": {kinds}" if kinds else "")
+        + (f"; why: {reasons}." if reasons else "."),
+        "Rhythm episodes: " + (episodes or "none") + ".",
         f"Median heart rate {summary['heart_rate_bpm_median']:.0f} beats/min.",
     ], title="Summary")
 

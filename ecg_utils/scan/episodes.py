@@ -98,11 +98,12 @@ def _episode(table, kinds, rhythm, i, j) -> tuple:
 
 
 def episode_summary(episodes) -> dict:
-    """The episodes in plain numbers (``summary.json``): per rhythm of :data:`RHYTHMS` how many and how long in
-    all (``per_rhythm``), and the ``list`` of episodes (``start_s``, ``end_s``, ``duration_s``, ``beats``,
+    """The episodes in plain numbers (``summary.json``): per rhythm of :data:`RHYTHMS` its name, how many and how
+    long in all (``per_rhythm``), and the ``list`` of episodes (``start_s``, ``end_s``, ``duration_s``, ``beats``,
     ``heart_rate_bpm``, ``rhythm``; an unknown rate is None)."""
-    per = {r: {"episodes": int((episodes["rhythm"] == r).sum()),
-               "duration_s": float(episodes["duration_s"][episodes["rhythm"] == r].sum())} for r in RHYTHMS}
+    per = {r: {"name": name, "episodes": int((episodes["rhythm"] == r).sum()),
+               "duration_s": float(episodes["duration_s"][episodes["rhythm"] == r].sum())}
+           for r, name in RHYTHMS.items()}
     cols = ["start_s", "end_s", "duration_s", "beats", "heart_rate_bpm", "rhythm"]
     listed = [{c: _plain(v) for c, v in zip(cols, row)} for row in episodes[cols].itertuples(index=False, name=None)]
     return {"per_rhythm": per, "list": listed}
