@@ -257,8 +257,10 @@ def markdown(result) -> str:
                          f"{np.mean([r['false_beats_flagged'] for r in runs]):.0f} | "
                          f"{np.median(reviewed):.0f} (most {max(reviewed)}) |")
     if d:
-        lines += ["", f"## A {d['hours']:.0f}-hour recording, end to end", "",
-                  f"{d['samples']:,} samples at 360 Hz (the shared records joined), {d['beats']:,} beats detected, "
+        lines += ["", f"## A {d['hours']:.0f}-hour recording, end to end", ""]
+        if d.get("command") and d["command"] != result["command"]:
+            lines += [f"Regenerate with `{d['command']}`. Run {d['date']}.", ""]
+        lines += [f"{d['samples']:,} samples at 360 Hz (the shared records joined), {d['beats']:,} beats detected, "
                   f"{d['flagged']:,} flagged; `ecg-detector scan` in a fresh process: **{d['wall_s']:.1f} s wall, "
                   f"peak memory {d['peak_rss_mib']:,.0f} MiB**; outputs {d['output_mib']:.1f} MiB. gqrs re-read "
                   f"{100 * d['peaks'].get('second_look_share', 0):.0f}% of the signal.", "",
@@ -286,10 +288,27 @@ def main(argv=None) -> int:
         result["quality"] = quality(folder, args.seeds, args.epochs)
     if "day" in args.parts:
         result["day"] = day(folder)
+        result["day"].update(command=result["command"], date=result["date"], load=result["environment"].get("load"))
     result["wall_seconds"] = time.perf_counter() - t0
     out = Path(args.out)
+    result = keep_other_parts(out / "scan.json", result, args.parts)
     write_results(out, "scan", result, markdown(result))
     return 0
+
+
+def keep_other_parts(path, result, parts) -> dict:
+    """``result`` with the parts not run this time taken from the earlier results at ``path`` (a ``--parts day`` run
+    updates the 24-hour figures and keeps the quality figures, with their own command and date)."""
+    try:
+        earlier = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return result
+    kept = {part: earlier[part] for part in ("quality", "day") if part not in parts and part in earlier}
+    if "quality" in kept:  # the top-level command and date are the quality run's
+        return {**result, **kept, "command": earlier.get("command"), "date": earlier.get("date"),
+                "config": earlier.get("config"), "wall_seconds": earlier.get("wall_seconds"),
+                "environment": earlier.get("environment")}
+    return {**result, **kept}
 
 
 if __name__ == "__main__":
