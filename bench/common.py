@@ -40,6 +40,18 @@ def training_parser(prog, doc, seeds, epochs=DEFAULT_EPOCHS) -> argparse.Argumen
     return p
 
 
+def database_parser(prog, doc, records_help) -> argparse.ArgumentParser:
+    """The options of the benchmarks that scan records of both databases: ``--database``, ``--records``,
+    ``--data-dir``, ``--workers``, ``--out``."""
+    p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database", choices=("mitdb", "svdb", "both"), default="both")
+    p.add_argument("--records", nargs="+", help=records_help)
+    p.add_argument("--data-dir", help="folder of the MIT-BIH records (default $ECG_DATA_DIR)")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--out", default=str(DEFAULT_OUT))
+    return p
+
+
 def write_results(out, name, result, text) -> None:
     """Write ``<name>.json`` (every number) and ``<name>.md`` (``text``) into ``out``, each whole or not at all,
     and print the markdown."""

@@ -21,9 +21,7 @@ DS2 and SVDB (only checked). Records run in parallel (``--workers``). Writes ``p
 """
 from __future__ import annotations
 
-import argparse
 import datetime
-import os
 import shlex
 import sys
 import time
@@ -32,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import DEFAULT_OUT, environment, find_svdb_dir, write_results
+from bench.common import database_parser, environment, find_svdb_dir, write_results
 
 VENTRICULAR = ("V", "E")
 VF_EPISODES = ("(VF",)  # "(VFL" (flutter) and "(VF" (fibrillation)
@@ -303,14 +301,8 @@ def main(argv=None) -> int:
     from ecg_utils.io.records import find_data_dir, records_in
     from ecg_utils.signal.peaks import METHODS
 
-    p = argparse.ArgumentParser(prog="python -m bench.peaks", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = database_parser("python -m bench.peaks", __doc__, "default: every record present (names of either database)")
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    p.add_argument("--database", choices=("mitdb", "svdb", "both"), default="both")
-    p.add_argument("--records", nargs="+", help="default: every record present (names of either database)")
-    p.add_argument("--data-dir", help="folder of MIT-BIH WFDB records (default $ECG_DATA_DIR)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
     folders = {}
     for db in ("mitdb", "svdb") if args.database == "both" else (args.database,):

@@ -24,9 +24,7 @@ Writes ``rhythm.json`` and ``rhythm.md`` into ``--out`` (default ``bench/results
 """
 from __future__ import annotations
 
-import argparse
 import datetime
-import os
 import shlex
 import sys
 import time
@@ -35,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import DEFAULT_OUT, environment, find_svdb_dir, write_results
+from bench.common import database_parser, environment, find_svdb_dir, write_results
 
 #: Rhythm annotations counted as atrial fibrillation or flutter.
 AF_RHYTHMS = ("(AFIB", "(AFL")
@@ -193,13 +191,8 @@ def main(argv=None) -> int:
     from ecg_utils.io.records import find_data_dir, records_in
 
     argv = sys.argv[1:] if argv is None else argv
-    p = argparse.ArgumentParser(prog="python -m bench.rhythm", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--database", choices=("mitdb", "svdb", "both"), default="both")
-    p.add_argument("--records", nargs="+", help="default: the DS1 and DS2 records present and every SVDB record")
-    p.add_argument("--data-dir", help="folder of the MIT-BIH records (default $ECG_DATA_DIR)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    p.add_argument("--out", default=str(DEFAULT_OUT))
+    p = database_parser("python -m bench.rhythm", __doc__,
+                        "default: the DS1 and DS2 records present and every SVDB record")
     args = p.parse_args(argv)
     jobs = []
     for db in ("mitdb", "svdb") if args.database == "both" else (args.database,):
