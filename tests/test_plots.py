@@ -112,3 +112,20 @@ def test_plot_context_draws_beat_template_and_difference(mitdb_dir):
     fig = plot_context(beats, classes=("N", "V", "S"))
     assert len(fig.axes) == 3 and all(len(ax.lines) == 2 for ax in fig.axes)
     assert "local mean" in fig.axes[1].get_title()
+
+
+def test_the_burden_chart_ends_with_the_recording_and_writes_no_share_of_a_handful_of_beats():
+    """12 min of beats: a full 10-min bin and a last bin of 2 min; a bar as long as its bin lasts, the axis ending
+    with the recording, and no percentage over a bin of fewer than MIN_BIN_BEATS beats."""
+    import pandas as pd
+
+    from ecg_utils.scan.figures import MIN_BIN_BEATS, plot_burden
+
+    t = np.concatenate([np.arange(0, 600, 1.0), np.arange(600, 600 + MIN_BIN_BEATS - 1, 1.0)])
+    beats = pd.DataFrame({"time_s": t, "score": 1.0, "flagged": np.arange(len(t)) % 10 == 0, "kind": "V"})
+    beats.loc[~beats.flagged, "kind"] = "N"
+    ax = plot_burden(beats).axes[0]
+    assert ax.get_xlim()[1] == pytest.approx(t.max() / 60)  # minutes, ending with the last beat
+    widths = sorted({round(p.get_width(), 6) for p in ax.patches if p.get_height() > 0})
+    assert widths[-1] == pytest.approx(9.0) and widths[0] < 1.0  # 0.9 x 10 min, and 0.9 x the last bin's span
+    assert [txt.get_text() for txt in ax.texts] == ["10.0%"]  # the last bin (29 beats) gets no share

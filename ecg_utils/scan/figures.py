@@ -21,6 +21,10 @@ def time_unit(duration_s) -> tuple:
     return (60.0, "minutes") if duration_s <= 2 * 3600 else (3600.0, "hours")
 
 
+#: Fewest scored beats in a bin of :func:`plot_burden` for its burden (%) to be written above its bar.
+MIN_BIN_BEATS = 30
+
+
 def burden_bin(duration_s) -> tuple:
     """(seconds, name) of the bins the burden is counted in: 10 minutes up to 3 hours, then hours."""
     return (600.0, "10 minutes") if duration_s <= 3 * 3600 else (3600.0, "hour")
@@ -111,7 +115,7 @@ def plot_burden(beats, ax=None) -> Figure:
         bottom += counts.to_numpy()
     scored = b.groupby(which).size().reindex(bins, fill_value=0).to_numpy()
     for x, w, k, n in zip(left, width, bottom, scored):
-        if n:
+        if n >= MIN_BIN_BEATS:  # a share of a handful of beats (a recording's last minute) is no burden
             ax.text(x + w / 2, k, f"{100 * k / n:.1f}%", ha="center", va="bottom", fontsize=7)
     ax.set(xlabel=f"time ({unit_name})", ylabel=f"flagged beats\nper {name}", xlim=(0, end / unit))
     ax.margins(y=0.15)
