@@ -283,9 +283,9 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     timings["total"] = time.perf_counter() - t_all
     above = int((table.score > det.threshold_).sum())
     _log(verbose, f"  scored {len(beats):,} beats ({timings['beats']:.1f} s to cut them, {timings['score']:.1f} s to "
-                  f"score): {above:,} above the threshold {det.threshold_:.3g}; {int(table.flagged.sum()):,} flagged "
-                  f"once the {len(families)} beat families were read ({timings['kinds']:.1f} s): "
-                  + ", ".join(f"{(table.kind == k).sum():,} {k}" for k in KINDS[1:]))
+                  f"score): {above:,} above the threshold {det.threshold_:.3g}")
+    _log(verbose, f"  kinds: {int(table.flagged.sum()):,} flagged once the {len(families)} beat families were read "
+                  f"({timings['kinds']:.1f} s): " + ", ".join(f"{(table.kind == k).sum():,} {k}" for k in KINDS[1:]))
     if len(rhythm):
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
     counts = {k: v for k, v in stats.items() if np.ndim(v) == 0}  # the summary's numbers, not the sample lists
