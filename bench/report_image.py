@@ -55,7 +55,10 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", help="folder of the MIT-BIH records (default $ECG_DATA_DIR)")
     p.add_argument("--out", default=str(ROOT / "images" / "scan_report.png"))
     args = p.parse_args(argv)
-    print(render(find_data_dir(args.data_dir) / args.record, args.out))
+    record = find_data_dir(args.data_dir) / args.record
+    if not record.with_suffix(".hea").is_file():
+        raise SystemExit(f"bench.report_image: no record {args.record} in {record.parent} ({record.name}.hea not found)")
+    print(render(record, args.out))
     return 0
 
 

@@ -15,9 +15,9 @@ compared with the record's reference:
   ``(AFIB``/``(AFL`` episode, and how many of them the scan flags; the same outside.
 - **Runs**, episode by episode: a reference run is 3 or more consecutive reference beats of the class (S:
   supraventricular, V: ventricular; from the beat labels, as EC57's run figures are, so the SVDB records take part);
-  one is found when a scanned episode of the matching rhythm (``(SVTA``, ``(VT``) overlaps it, and a scanned episode
-  is true when it overlaps a reference run of its class. A run of 3 may be found as 2 ectopic beats: it then counts
-  missed, as ``bxb`` would count it.
+  one is found when scanned episodes of the matching rhythm (``(SVTA``, ``(VT``) cover half of it, and a scanned
+  episode is true when reference runs of its class cover half of it (:func:`ecg_utils.metrics.episode_detection`,
+  as for AF/flutter in ``bench.records``). A run of 3 found as 2 ectopic beats counts missed, as ``bxb`` counts it.
 
 Nothing is tuned here: the benchmark measures. DS1 is where the scan's constants were chosen; DS2 and SVDB are not.
 Writes ``rhythm.json`` and ``rhythm.md`` into ``--out`` (default ``bench/results``).
@@ -44,28 +44,13 @@ RUN_BEATS = 3
 _DETECTOR = None
 
 
-def _intervals_overlap(a, b) -> np.ndarray:
-    """For each interval of ``a`` ((k, 2) start/end samples), whether it overlaps an interval of ``b``."""
-    a, b = np.asarray(a, dtype=np.int64).reshape(-1, 2), np.asarray(b, dtype=np.int64).reshape(-1, 2)
-    if not len(b):
-        return np.zeros(len(a), dtype=bool)
-    return np.array([bool(((b[:, 0] <= e) & (b[:, 1] >= s)).any()) for s, e in a], dtype=bool)
-
-
-def _covered(a, b, n) -> int:
-    """Samples of [0, n) inside both a union of intervals ``a`` and one of ``b``."""
-    mask = np.zeros((2, n), dtype=bool)
-    for row, intervals in enumerate((a, b)):
-        for s, e in intervals:
-            mask[row, max(int(s), 0):min(int(e), n)] = True
-    return int((mask[0] & mask[1]).sum())
-
-
 def reference_runs(samples, classes, cls, min_beats=RUN_BEATS) -> list:
-    """(first, last) sample of every run of ``min_beats`` or more consecutive reference beats of class ``cls``."""
-    is_c = np.concatenate([[False], np.asarray(classes) == cls, [False]])
-    edges = np.flatnonzero(np.diff(is_c.astype(np.int8)))
-    return [(int(samples[a]), int(samples[b - 1])) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_beats]
+    """(first, last) sample of every run of ``min_beats`` or more consecutive reference beats of class ``cls``
+    (:func:`ecg_utils.scan.burden.runs`, the scan's own definition of a run)."""
+    from ecg_utils.scan.burden import runs
+
+    starts, lengths = runs(np.asarray(classes), cls)
+    return [(int(samples[a]), int(samples[a + k - 1])) for a, k in zip(starts, lengths) if k >= min_beats]
 
 
 def rhythm_record(job) -> dict:
@@ -73,6 +58,7 @@ def rhythm_record(job) -> dict:
     global _DETECTOR
     from ecg_utils.detect.pretrained import load_detector
     from ecg_utils.io.records import read_record
+    from ecg_utils.metrics import episode_detection
     from ecg_utils.scan.stages import scan
     from ecg_utils.signal.cutting import label_peaks
 
@@ -87,7 +73,7 @@ def rhythm_record(job) -> dict:
     found = {rhythm: [(int(s), int(e)) for s, e in zip(g["start"], g["end"])]
              for rhythm, g in episodes.groupby("rhythm")} if len(episodes) else {}
     af_ref = ref.rhythm_episodes(AF_RHYTHMS)
-    af_found = found.get("(AFIB", [])
+    af = episode_detection({0: found.get("(AFIB", [])}, {0: af_ref})
     scored = table["score"].notna().to_numpy()
     y = label_peaks(table["sample"].to_numpy(), samples, classes, ref.fs)
     in_af = np.zeros(len(table), dtype=bool)
@@ -99,16 +85,15 @@ def rhythm_record(job) -> dict:
     out = {"record": job["record"], "database": job["database"], "group": job["group"], "fs": ref.fs,
            "rhythm_annotated": has_rhythm,
            "minutes": n / ref.fs / 60, "seconds": time.perf_counter() - t0,
-           "af_annotated_s": _covered(af_ref, [(0, n)], n) / ref.fs,
-           "af_found_s": _covered(af_found, [(0, n)], n) / ref.fs,
-           "af_overlap_s": _covered(af_ref, af_found, n) / ref.fs,
+           "af_annotated_s": af["reference_samples"] / ref.fs, "af_found_s": af["detected_samples"] / ref.fs,
+           "af_overlap_s": af["overlap_samples"] / ref.fs,
            "normal_in_af": int((normal & in_af).sum()), "normal_in_af_flagged": int((normal & in_af & flagged).sum()),
            "normal_outside_af": int((normal & ~in_af).sum()),
            "normal_outside_af_flagged": int((normal & ~in_af & flagged).sum())}
     for name, (cls, rhythm) in RUNS.items():
-        runs, got = reference_runs(samples, classes, cls), found.get(rhythm, [])
-        out[name] = {"reference": len(runs), "found": int(_intervals_overlap(runs, got).sum()),
-                     "episodes": len(got), "true": int(_intervals_overlap(got, runs).sum())}
+        m = episode_detection({0: found.get(rhythm, [])}, {0: reference_runs(samples, classes, cls)})
+        out[name] = {"reference": m["reference_episodes"], "found": m["found"], "episodes": m["detected_stretches"],
+                     "true": m["true_stretches"]}
     return out
 
 
@@ -149,7 +134,7 @@ def markdown(result) -> str:
              "duration against the `(AFIB`/`(AFL` rhythm annotations (none in the SVDB files here); normal beats "
              "flagged, as a share of the scanned beats matching a reference N beat, inside AF/flutter and outside it; "
              f"runs: {RUN_BEATS} or more consecutive reference S (SVTA) or V (VT) beats, episode by episode "
-             "(found: a scanned episode of that rhythm overlaps it; +P: scanned episodes overlapping one).", "",
+             "(found: scanned episodes of that rhythm cover half of it; +P: scanned episodes half covered by one).", "",
              "| records | AF/flutter records | AF/flutter min annotated / found | duration Se % | duration +P % "
              "| N flagged in AF/flutter % (of) | N flagged outside % | SV runs Se % (of) | SV runs +P % (of) "
              "| V runs Se % (of) | V runs +P % (of) |",
@@ -204,8 +189,10 @@ def main(argv=None) -> int:
             group = group_of(db, r)
             if (args.records and r in args.records) or (not args.records and group != "other"):
                 jobs.append({"database": db, "folder": str(folder), "record": r, "group": group})
-    if not jobs:
-        print("bench.rhythm: no records to scan", file=sys.stderr)
+    unknown = sorted(set(args.records or ()) - {job["record"] for job in jobs})
+    if unknown or not jobs:
+        print(f"bench.rhythm: records not found: {' '.join(unknown)}" if unknown else "bench.rhythm: no records to scan",
+              file=sys.stderr)
         return 2
     t0, rows = time.perf_counter(), []
     with ProcessPoolExecutor(args.workers) as pool:

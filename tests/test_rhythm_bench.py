@@ -3,7 +3,7 @@ flagged inside AF)."""
 import numpy as np
 import pytest
 
-from bench.rhythm import _covered, _intervals_overlap, reference_runs, rhythm_record, summarise
+from bench.rhythm import reference_runs, rhythm_record, summarise
 
 
 def test_reference_runs_are_three_or_more_beats_of_the_class_in_a_row():
@@ -11,13 +11,6 @@ def test_reference_runs_are_three_or_more_beats_of_the_class_in_a_row():
     classes = np.array([0, 2, 2, 0, 2, 2, 2, 0, 1, 1, 1, 1])
     assert reference_runs(samples, classes, 2) == [(400, 600)]  # the couplet at 100-200 is no run
     assert reference_runs(samples, classes, 1) == [(800, 1100)]  # a run at the end counts
-
-
-def test_overlap_and_coverage_count_what_they_say():
-    assert _intervals_overlap([(0, 10), (20, 30), (50, 60)], [(25, 55)]).tolist() == [False, True, True]
-    assert _intervals_overlap([(0, 10)], []).tolist() == [False]
-    assert _covered([(0, 100)], [(50, 200)], 150) == 50
-    assert _covered([(0, 100), (90, 120)], [(0, 1000)], 110) == 110  # overlapping intervals counted once
 
 
 def test_record_201_af_is_found_and_its_normal_beats_are_not_flooded(mitdb_dir):

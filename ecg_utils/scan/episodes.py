@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecg_utils.io.jsonable import jsonable
 from ecg_utils.scan.burden import patterns, runs
 
 #: The rhythms an episode can have (MIT-BIH rhythm annotation strings), in words.
@@ -105,11 +106,5 @@ def episode_summary(episodes) -> dict:
                "duration_s": float(episodes["duration_s"][episodes["rhythm"] == r].sum())}
            for r, name in RHYTHMS.items()}
     cols = ["start_s", "end_s", "duration_s", "beats", "heart_rate_bpm", "rhythm"]
-    listed = [{c: _plain(v) for c, v in zip(cols, row)} for row in episodes[cols].itertuples(index=False, name=None)]
+    listed = jsonable([dict(zip(cols, row)) for row in episodes[cols].itertuples(index=False, name=None)])
     return {"per_rhythm": per, "list": listed}
-
-
-def _plain(v):
-    """A plain Python value for JSON: numpy scalars unwrapped, NaN as None."""
-    v = v.item() if isinstance(v, np.generic) else v
-    return None if isinstance(v, float) and not np.isfinite(v) else v
