@@ -174,6 +174,21 @@ def test_templates_built_with_the_beats_are_cached_and_equal_add_templates(mitdb
     assert not np.array_equal(other.template, expected.template)
 
 
+@pytest.mark.parametrize("width, regular", [(101, 0.95), (100, None), (1, 0.95), (5000, 0.95)])
+def test_templates_at_a_few_beats_equal_add_templates(mitdb_dir, width, regular):
+    """Two records (their beats interleaved in the arrays, as a concatenation leaves them), even and odd widths,
+    and a width longer than a record: the templates of a few beats are exactly those add_templates gives them."""
+    from ecg_utils.signal.templates import add_templates, templates_at
+
+    b = build_mitdb_beats(mitdb_dir, records=["119", "232"], representation="centered", verbose=False, cache=False)
+    b = b[np.random.default_rng(0).permutation(len(b))]
+    which = np.r_[0, len(b) - 1, np.random.default_rng(1).choice(len(b), 40, replace=False)]
+    assert np.array_equal(templates_at(b, which, width, regular), add_templates(b, width, regular).template[which])
+    assert templates_at(b, [], width, regular).shape == (0, b.X.shape[1])
+    with pytest.raises(ValueError, match="width"):
+        templates_at(b, which, 0)
+
+
 @pytest.mark.parametrize("width, regular, match", [(0, 0.95, "width"), (10.5, 0.95, "width"), ("101", 0.95, "width"),
                                                    (101, -0.1, "regular"), (101, float("nan"), "regular"),
                                                    (101, "0.95", "regular"), (101, True, "regular")])

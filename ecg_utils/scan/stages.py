@@ -38,7 +38,7 @@ from ecg_utils.signal.peaks import find_peaks, qrs_band
 from ecg_utils.signal.quality import COLUMNS as STRETCH_TABLE
 from ecg_utils.signal.quality import PAD_S, unreadable_mask, unreadable_stretches
 from ecg_utils.signal.rhythm import STRETCH_COLUMNS, irregular_stretches, template_correlation
-from ecg_utils.signal.templates import add_templates
+from ecg_utils.signal.templates import add_templates, templates_at
 
 #: Fewest readable beats a scan needs: a patient's template is the median of the 101 nearest regular beats.
 MIN_BEATS = 101
@@ -304,13 +304,20 @@ def beat_kinds(beats, above):
     return classify(beats, above)
 
 
-def _cut(rec, peaks, segment, det, info) -> Beats:
-    """The beats at ``peaks`` as the detector was trained on them (representation, templates)."""
+def _cut(rec, peaks, segment, det, info, templates=True) -> Beats:
+    """The beats at ``peaks`` as the detector was trained on them (representation, templates unless not asked)."""
     beats = beats_from_peaks(rec.signal, rec.fs, peaks, info.get("representation", det.representation_), rec.name,
                              segments=segment, params=info.get("params"))
-    if det.context == "template":
+    if templates and det.context == "template":
         beats = add_templates(beats, int(info.get("template_width") or MIN_BEATS), info.get("template_regular"))
     return beats
+
+
+def _templates_at(beats, which, det, info):
+    """The templates :func:`_cut` would give the beats ``which`` (None for a detector without templates)."""
+    if det.context != "template":
+        return None
+    return templates_at(beats, which, int(info.get("template_width") or MIN_BEATS), info.get("template_regular"))
 
 
 def _artefacts(rec, other, peaks, stats, stretches, skip, det, info) -> tuple:
@@ -326,10 +333,11 @@ def _artefacts(rec, other, peaks, stats, stretches, skip, det, info) -> tuple:
         disputed = inside & ~near(peaks, agreed, int(round(ARTEFACT_AGREE_S * rec.fs)))
         if disputed.any() and inside.sum() >= MIN_BEATS:
             segment = np.searchsorted(np.sort(stretches["start"].to_numpy()), peaks[inside], side="right")
-            beats = _cut(rec, peaks[inside], segment, det, info)
-            corr = template_correlation(beats)
+            beats = _cut(rec, peaks[inside], segment, det, info, templates=False)
             at = np.flatnonzero(np.isin(peaks, beats.sample))  # the cut beats' positions among the peaks
-            cand = np.flatnonzero(disputed[at] & (corr < SINGLE_LEAD_CORR))
+            asked = np.flatnonzero(disputed[at])  # only these need their template (the others' would cost seconds)
+            corr = template_correlation(dataclasses.replace(beats[asked], template=_templates_at(beats, asked, det, info)))
+            cand = asked[corr < SINGLE_LEAD_CORR]
             unlike[at[cand]] = ~has_lookalike(beats.X, cand)
         unsupported, runs = artefact(peaks, rec.fs, n, agreed, single_lead_unlike=unlike)
     unsupported &= inside

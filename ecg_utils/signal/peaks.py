@@ -31,9 +31,9 @@ Three well-kept detectors, each with a known weakness (measured on the MIT-BIH r
     On a typical recording gqrs reads about a sixth of the signal (lead-ins included). Every choice was made on the
     de Chazal DS1 records only; DS2 and the MIT-BIH Supraventricular Arrhythmia Database (128 Hz, other patients)
     were only checked. Measured (``python -m bench.peaks``, EC57, 150 ms; numbers in ``bench/results/peaks.md``):
-    DS1 Se 99.85%, +P 99.87%, ventricular beats found 99.66%, 1 double detection (the hybrid before these
-    safeguards: 99.71, 99.85, 99.13, 7); the speed is that of the earlier hybrid or better (the shorter gqrs
-    lead-in pays for the search-back).
+    DS1 Se 99.85%, +P 99.86%, ventricular beats found 99.63%, 4 double detections (the hybrid before these
+    safeguards: 99.71, 99.85, 99.13, 7); gqrs reads its stretches resampled to :data:`GQRS_FS`, which costs 45% of
+    the CPU time of reading them at 360 Hz.
 
 Every detector's peaks are moved to the largest ``|signal|`` of the 5-30 Hz band-passed signal nearby
 (:func:`refine_peaks`), so that beats are cut around the R wave whichever detector found them.
@@ -41,6 +41,7 @@ Every detector's peaks are moved to the largest ``|signal|`` of the 5-30 Hz band
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 from scipy import signal as sps
@@ -56,6 +57,13 @@ SECOND_LOOK_S = 5.0
 LEAD_IN_S = 5.0
 #: gqrs's detection threshold (wfdb's default is 1.0); where it re-reads, a missed beat costs more than a false one.
 GQRS_THRESHOLD = 0.7
+#: gqrs reads the signal resampled to about this rate (Hz; slower rates are read as they are). It is pure Python, its
+#: cost grows with the samples it reads, and the peaks it finds are moved to the R wave at the signal's own rate
+#: (:func:`refine_peaks`). DS1 (``python -m bench.peaks --methods hybrid``), FN / FP / V missed / double detections /
+#: CPU s per hour of signal: 360 Hz (as recorded) 77 / 67 / 13 / 1 / 3.13; 250 Hz 78 / 70 / 16 / 0 / 2.37;
+#: 180 Hz 79 / 62 / 15 / 2 / 1.96; 128 Hz 79 / 73 / 14 / 4 / 1.41 (the SVDB's own rate, where gqrs was already
+#: measured). Within a few beats of 51,000 at every rate, so the fastest.
+GQRS_FS = 128.0
 #: Pan-Tompkins is called on windows of this many seconds (plus a margin each side).
 WINDOW_S = 600.0
 MARGIN_S = 5.0
@@ -88,7 +96,7 @@ RESCUE_SPLIT = 0.7
 SEARCH_BACK_RR = 1.4
 SEARCH_BACK_GATE = 0.2
 #: Changes whenever the detection changes, so that caches of beats cut at detected peaks are rebuilt.
-METHOD_VERSION = (f"hybrid-2/{AGREE_S}/{SECOND_LOOK_S}/{LEAD_IN_S}/{GQRS_THRESHOLD}/{SEARCH}/{REFRACTORY_S}/"
+METHOD_VERSION = (f"hybrid-3/{GQRS_FS}/{AGREE_S}/{SECOND_LOOK_S}/{LEAD_IN_S}/{GQRS_THRESHOLD}/{SEARCH}/{REFRACTORY_S}/"
                   f"{LOCAL_BEATS}/{SECONDARY_S}/{SECONDARY_RATIO}/{SECONDARY_VALLEY}/{SMOOTH_S}/{RESCUE_SPLIT}/"
                   f"{SEARCH_BACK_RR}/{SEARCH_BACK_GATE}")
 
@@ -158,15 +166,23 @@ def _pantompkins(signal, fs):
 
 
 def _gqrs(signal, fs):
-    """``wfdb.processing.gqrs_detect`` at :data:`GQRS_THRESHOLD` (none on a flat or shorter than 1-s signal)."""
+    """``wfdb.processing.gqrs_detect`` at :data:`GQRS_THRESHOLD` on the signal resampled to about :data:`GQRS_FS`
+    (none on a flat or shorter than 1-s signal); peaks in samples of ``signal`` (to be refined at its own rate)."""
     from wfdb import processing
 
     if len(signal) < fs or np.ptp(signal) == 0:
         return np.empty(0, dtype=np.int64)
+    sig, rate = np.asarray(signal, dtype=np.float64), float(fs)
+    if fs > 1.05 * GQRS_FS:
+        ratio = Fraction(GQRS_FS / fs).limit_denominator(128)
+        sig = sps.resample_poly(sig, ratio.numerator, ratio.denominator)
+        rate = fs * ratio.numerator / ratio.denominator
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return np.asarray(processing.gqrs_detect(sig=np.asarray(signal, dtype=np.float64), fs=fs,
-                                                 threshold=GQRS_THRESHOLD), dtype=np.int64)
+        p = np.asarray(processing.gqrs_detect(sig=sig, fs=rate, threshold=GQRS_THRESHOLD), dtype=np.int64)
+    if rate != fs:
+        p = np.clip(np.round(p * (fs / rate)).astype(np.int64), 0, len(signal) - 1)
+    return p
 
 
 DETECTORS = {"sleepecg": _sleepecg, "pantompkins": _pantompkins, "gqrs": _gqrs}

@@ -22,6 +22,8 @@ quantiles). ``python -m bench.records`` evaluates the stretches on every record 
 """
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 import pandas as pd
 
@@ -223,7 +225,7 @@ def _early_one(rr, normal, early, abrupt, window, late_reset, run_limit):
         nn = bool(normal[i] and i > 0 and normal[i - 1] and np.isfinite(x))
         if learned and i - last_learned > run_limit:
             learned, run = [], 0
-        ref = float(np.median(learned[-window:])) if len(learned) >= 3 else np.nan
+        ref = float(statistics.median(learned[-window:])) if len(learned) >= 3 else np.nan
         expected[i] = ref
         if not np.isfinite(x):
             run, previous = 0, x
