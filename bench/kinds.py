@@ -5,7 +5,8 @@
 DS1's 22 records are split in two halves by record (seeded); for each half, the recommended preset is trained on the
 normal beats of 6 records of the other half (6 epochs) and learns its threshold on the normal beats of the other 5,
 then flags the half's beats (cut at the reference annotations). The flags are given their kinds and families
-(:func:`ecg_utils.scan.kinds.classify`) and read as EC57 reads an annotation file (:func:`ecg_utils.metrics.ec57_kinds`):
+(:func:`ecg_utils.scan.kinds.classify`, with the same beats cut from each record's second lead, as a scan reads it;
+also reported without it) and read as EC57 reads an annotation file (:func:`ecg_utils.metrics.ec57_kinds`):
 VEB and SVEB sensitivity and positive predictivity, gross; normal beats flagged; fusion beats flagged (record 208
 holds 372 of DS1's 414); families per record and how many a reviewer opens (those holding a flagged beat). Then one
 constant at a time is moved to a lower and a higher value (the kinds read again; the same flags), and the families
@@ -33,6 +34,7 @@ CONSTANTS = (
     ("kinds", "FUSION_FIT", (0.8, 0.9)),
     ("kinds", "FUSION_GAIN", (0.0, 0.1)),
     ("kinds", "FUSION_PARTNER", (3, 30)),
+    ("kinds", "SECOND_LEAD_SHARE", (0.3, 0.7)),
     ("rhythm", "EARLY_RATIO", (0.85, 0.88)),
     ("rhythm", "ABRUPT_RATIO", (0.85, 0.95)),
     ("rhythm", "RUN_LIMIT", (60, 240)),
@@ -82,10 +84,16 @@ def run(data_dir, epochs) -> dict:
     from ecg_utils.scan import families as families_module
     from ecg_utils.scan import kinds
     from ecg_utils.signal import rhythm
+    from ecg_utils.signal.build import second_lead_beats
 
     beats, flagged, latent, runs = flags(data_dir, epochs)
     out = {"runs": runs, "score_alone": ec57_kinds(beats.y, np.where(flagged, "Q", "N"), beats.record)}
-    evidence = kinds.beat_evidence(beats)
+    one_lead = kinds.beat_evidence(beats)
+    s, t = kinds.describe_families(beats, one_lead)
+    out["one_lead"] = measure(beats, *kinds.assign_kinds(beats, one_lead, s, t, flagged))
+    evidence = one_lead.copy()  # the same families, with the second lead's QRS (as a scan reads it)
+    evidence[["second_qrs_corr", "second_qrs_dev", "second_normal"]] = kinds.beat_evidence(
+        beats, second=second_lead_beats(beats))[["second_qrs_corr", "second_qrs_dev", "second_normal"]]
     stats, typical = kinds.describe_families(beats, evidence)
     kind, fam = kinds.assign_kinds(beats, evidence, stats, typical, flagged)
     out["chosen"] = measure(beats, kind, fam)
@@ -162,6 +170,8 @@ def markdown(result) -> str:
              f"({result['config']['epochs']} epochs); EC57 gross figures (%), from the kinds "
              "(`ecg_utils.metrics.ec57_kinds`).", "", *head,
              _row("every flag Q (the score alone: no kinds)", result["score_alone"]),
+             *([_row("kinds, the first lead only (no second lead read)", result["one_lead"])]
+               if "one_lead" in result else []),
              _row("**kinds, chosen constants**", result["chosen"])]
     for r in result["constants"]:
         lines.append(_row(f"{r['constant']} = {r['value']} (chosen {r['chosen']})", r))

@@ -10,7 +10,8 @@ scored once per seed by a detector that never saw that patient. Reported: the gr
 two directions' scores pooled: both are ``-log`` tail probabilities on their own validation normals), and per
 record its ROC AUC, its normal false-positive rate at the threshold and the share of each abnormal class flagged,
 mean over seeds; the worst records named. Records with fewer than 20 abnormal beats have no reliable AUC. Each flagged
-beat is also given its kind (V, S, F, Q) and family (:func:`ecg_utils.scan.kinds.classify`), and EC57's VEB and SVEB
+beat is also given its kind (V, S, F, Q) and family (:func:`ecg_utils.scan.kinds.classify`, with the same beats cut from
+the record's second lead, as a scan reads it: :func:`ecg_utils.signal.build.second_lead_beats`), and EC57's VEB and SVEB
 figures are read from the kinds (:func:`ecg_utils.metrics.ec57_kinds`), gross and average, beside those read from the
 reasons; per record, its families and those a reviewer opens to confirm every flag.
 
@@ -50,10 +51,10 @@ def run(data_dir, seeds, epochs, preset="recommended", normalize=None, database=
     from ecg_utils.detect.presets import get_preset
     from ecg_utils.metrics import ec57_ectopic, ec57_kinds, evaluate, per_record
     from ecg_utils.scan.kinds import classify
-    from ecg_utils.signal.build import load_split
+    from ecg_utils.signal.build import load_split, second_lead_beats
 
     p = get_preset(preset)
-    runs, rhythm = [], {}
+    runs, rhythm, second = [], {}, {}
     for seed in range(seeds):
         ys, scores, shapes, rhythms, kinds, records = [], [], [], [], [], []
         for reverse, name in directions(database).items():
@@ -74,7 +75,9 @@ def run(data_dir, seeds, epochs, preset="recommended", normalize=None, database=
                          "ec57": ec57_ectopic(split.test.y, parts["shape"], parts["timing"], det.threshold_),
                          "records": table.to_dict("records")})
             runs[-1]["calibration"] = calibration(det.validation_scores_, s, split.test.y, split.test.record)
-            table, families = classify(split.test, s > det.threshold_)
+            if name not in second:  # the same test beats for every seed
+                second[name] = second_lead_beats(split.test)
+            table, families = classify(split.test, s > det.threshold_, second=second[name])
             runs[-1]["ec57_kinds"] = ec57_kinds(split.test.y, table.kind.to_numpy(), split.test.record)
             runs[-1]["families"] = family_counts(families)
             runs[-1]["kinds_per_record"] = kinds_of_records(split.test.y, table.kind.to_numpy(), split.test.record)
@@ -227,7 +230,8 @@ def markdown(result) -> str:
             f"{100 * c.mean():.1f} ± {100 * c.std(ddof=1) if len(c) > 1 else 0:.1f}" if len(c) else "-"
             for c in cells) + " |")
     lines += ["", "EC57 ectopic-beat figures from each flagged beat's **kind** (`ecg_utils.scan.kinds`: V, S, F or Q, from the "
-              "beat's QRS against the patient's template, its P wave, its timing and its family; a beat of a normal "
+              "beat's QRS against the patient's template, its P wave, its timing, its family and its second lead (a QRS "
+              "that is the patient's in the second lead, on time, is not V or F); a beat of a normal "
               "family at its expected time is N, not flagged; `ecg_utils.metrics.ec57_kinds`), as `bxb` reads the "
               "`.flag` file: gross and average (mean of the records' figures), mean ± std over seeds; normal beats "
               "flagged (any kind but N) and fusion beats flagged:", "",

@@ -238,3 +238,25 @@ def test_zero_phase_in_pieces_matches_one_call():
     x = np.random.default_rng(0).normal(size=360 * 1500)  # 25 min: three pieces
     sos = sps.butter(2, (0.5, 40.0), btype="bandpass", fs=360, output="sos")
     assert np.abs(zero_phase(sos, x, 360.0) - sps.sosfiltfilt(sos, x)).max() < 1e-6
+
+
+def test_second_lead_beats_are_the_same_beats_cut_from_the_other_lead(mitdb_dir):
+    """Records 119 (MLII, V1) and 102 (V5, V2: no MLII): the same beats, in the same order, cut from the lead a scan
+    reads beside the first, with that lead's own templates; beats that do not say where their records are refused."""
+    from ecg_utils.io.dataset import Beats
+    from ecg_utils.signal.build import build_beats, second_lead_beats
+    from ecg_utils.signal.morphology import qrs_correlation, qrs_deviation
+
+    b = build_beats("mitdb", mitdb_dir, records=["119", "102"], representation="centered", template_width=101,
+                    verbose=False, cache=False)
+    b = b[np.random.default_rng(0).permutation(len(b))]  # any order
+    s = second_lead_beats(b)
+    assert s.info["leads"] == {"119": "V1", "102": "V2"} and b.info["leads"] == {"119": "MLII", "102": "V5"}
+    assert np.array_equal(s.sample, b.sample) and np.array_equal(s.y, b.y) and np.array_equal(s.record, b.record)
+    assert np.isfinite(s.X).all() and np.isfinite(s.template).all() and not np.allclose(s.X, b.X)
+    # another lead, the same heart: 119's normal beats follow their V1 template, its V beats lie far from it
+    n, v = (s.record == "119") & (s.y == 0), (s.record == "119") & (s.y == 2)
+    assert np.median(qrs_correlation(s)[n]) > 0.95 and np.median(qrs_deviation(s)[n]) < 0.25
+    assert np.median(qrs_deviation(s)[v]) > 0.5
+    with pytest.raises(DataError, match="build_beats"):
+        second_lead_beats(Beats.from_arrays(np.zeros((3, 10)), [0, 0, 0]))

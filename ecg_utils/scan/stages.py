@@ -262,6 +262,7 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                         "the median of the 101 nearest regular beats)")
     segment = np.searchsorted(np.sort(stretches["start"].to_numpy()), peaks[readable], side="right")
     beats = _cut(rec, peaks[readable], segment, det, info)
+    second = _second_lead_beats(other, peaks[readable], segment, beats, det, info)
     timings["beats"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -271,7 +272,7 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     rhythm = irregular_stretches(beats, rec.fs)
     timings["rhythm"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    kinds, families = beat_kinds(beats, parts["score"] > det.threshold_)
+    kinds, families = beat_kinds(beats, parts["score"] > det.threshold_, second)
     timings["kinds"] = time.perf_counter() - t0
     table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches,
                        None if kinds is None else kinds["kind"].to_numpy(),
@@ -295,13 +296,22 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                 irregular=rhythm)
 
 
-def beat_kinds(beats, above):
-    """The kinds and families of the cut beats (:func:`ecg_utils.scan.kinds.classify`), or (None, an empty family
-    table) for beats the kinds cannot read (a detector of Kaggle-format beats: no template, no R-peak at a known
-    place): every beat above the threshold is then flagged as Q."""
+def beat_kinds(beats, above, second=None):
+    """The kinds and families of the cut beats (:func:`ecg_utils.scan.kinds.classify`, with the ``second`` lead's
+    beats if any), or (None, an empty family table) for beats the kinds cannot read (a detector of Kaggle-format
+    beats: no template, no R-peak at a known place): every beat above the threshold is then flagged as Q."""
     if beats.template is None or beats.info.get("representation") != "centered":
         return None, pd.DataFrame(columns=list(FAMILY_COLUMNS))
-    return classify(beats, above)
+    return classify(beats, above, second=second)
+
+
+def _second_lead_beats(other, peaks, segment, beats, det, info):
+    """The beats cut from the second lead at the same ``peaks`` (and readable ``segment``) as ``beats``, with that
+    lead's own templates: the same beats, as the lead has the same rate and length (None without a second lead, or
+    for beats the kinds cannot read)."""
+    if other is None or beats.template is None or beats.info.get("representation") != "centered":
+        return None
+    return _cut(other, peaks, segment, det, info)
 
 
 def _cut(rec, peaks, segment, det, info, templates=True) -> Beats:

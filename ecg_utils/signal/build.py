@@ -9,6 +9,8 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from ecg_utils import config
 from ecg_utils.errors import DataError
 from ecg_utils.io.databases import get_database
@@ -204,3 +206,47 @@ def load_split(split="interpatient", representation="kaggle", records=None, data
     result.info["peaks"] = beats.info.get("peaks", "reference")
     result.info["unlabelled_left_out"] = unlabelled
     return result
+
+
+def second_lead_beats(beats: Beats) -> Beats:
+    """The same beats cut from each record's second lead, as a scan reads it beside the first
+    (:func:`ecg_utils.io.other_lead.read_other_lead`), with that lead's own templates when ``beats`` have templates:
+    what :func:`ecg_utils.scan.kinds.classify` takes as ``second``.
+
+    ``beats`` are beats of WFDB records built by :func:`build_beats` (their ``info`` names the folder, the lead read and
+    the cutting parameters); the result has their order, labels and samples.
+
+    Raises
+    ------
+    DataError
+        For beats without their records' folder (Kaggle rows), or a record with no second ECG lead.
+    """
+    from ecg_utils.io.other_lead import read_other_lead
+    from ecg_utils.io.recording import read_recording
+
+    info = beats.info
+    if "data_dir" not in info or "leads" not in info:
+        raise DataError(f"{info.get('file', 'beats')}: the second lead is read from the beats' records; these beats "
+                        "do not say where their records are (build them with build_beats)")
+    folder, width = Path(info["data_dir"]), info.get("template_width")
+    X = np.empty_like(beats.X)
+    template = None if beats.template is None else np.empty_like(beats.X)
+    leads = {}
+    for record in beats.records():
+        idx = np.flatnonzero(beats.record == record)
+        idx = idx[np.argsort(beats.sample[idx], kind="stable")]
+        path = folder / f"{record}.hea"
+        other = read_other_lead(read_recording(str(path), lead=info["leads"][record]))
+        if other is None:
+            raise DataError(f"{path}: record {record} has no second ECG lead to read beside {info['leads'][record]}")
+        part = beats_from_peaks(other.signal, other.fs, beats.sample[idx], info["representation"], record,
+                                params=info.get("params"))
+        if not np.array_equal(part.sample, beats.sample[idx]):
+            raise DataError(f"{path}: lead {other.lead} is shorter than lead {info['leads'][record]}; the same beats "
+                            "cannot be cut from it")
+        if template is not None:
+            part = add_templates(part, width or 101, info.get("template_regular", TEMPLATE_REGULAR))
+            template[idx] = part.template
+        X[idx] = part.X
+        leads[record] = other.lead
+    return Beats(X, beats.y, beats.record, beats.sample, beats.rr, {**info, "leads": leads}, template)

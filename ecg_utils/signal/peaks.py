@@ -31,8 +31,8 @@ Three well-kept detectors, each with a known weakness (measured on the MIT-BIH r
     On a typical recording gqrs reads about a sixth of the signal (lead-ins included). Every choice was made on the
     de Chazal DS1 records only; DS2 and the MIT-BIH Supraventricular Arrhythmia Database (128 Hz, other patients)
     were only checked. Measured (``python -m bench.peaks``, EC57, 150 ms; numbers in ``bench/results/peaks.md``):
-    DS1 Se 99.85%, +P 99.86%, ventricular beats found 99.63%, 4 double detections (the hybrid before these
-    safeguards: 99.71, 99.85, 99.13, 7); gqrs reads its stretches resampled to :data:`GQRS_FS`, which costs 45% of
+    DS1 Se 99.85%, +P 99.88%, ventricular beats found 99.60%, 2 double detections (the hybrid before these
+    safeguards: 99.71, 99.85, 99.13, 7); gqrs reads its stretches resampled to :data:`GQRS_FS`, which costs 63% of
     the CPU time of reading them at 360 Hz.
 
 Every detector's peaks are moved to the largest ``|signal|`` of the 5-30 Hz band-passed signal nearby
@@ -61,9 +61,10 @@ GQRS_THRESHOLD = 0.7
 #: cost grows with the samples it reads, and the peaks it finds are moved to the R wave at the signal's own rate
 #: (:func:`refine_peaks`). DS1 (``python -m bench.peaks --methods hybrid``), FN / FP / V missed / double detections /
 #: CPU s per hour of signal: 360 Hz (as recorded) 77 / 67 / 13 / 1 / 3.13; 250 Hz 78 / 70 / 16 / 0 / 2.37;
-#: 180 Hz 79 / 62 / 15 / 2 / 1.96; 128 Hz 79 / 73 / 14 / 4 / 1.41 (the SVDB's own rate, where gqrs was already
-#: measured). Within a few beats of 51,000 at every rate, so the fastest.
-GQRS_FS = 128.0
+#: 180 Hz 79 / 62 / 15 / 2 / 1.96; 128 Hz 79 / 73 / 14 / 4 / 1.41. 180 Hz makes the fewest errors; 128 Hz would
+#: be faster, but the kinds of DS1's ventricular beats scanned at 128 Hz were no better (203, 207 and 208: 1,464 V
+#: beats called V, against 1,470 at 360 Hz and 1,498 at 180 Hz).
+GQRS_FS = 180.0
 #: Pan-Tompkins is called on windows of this many seconds (plus a margin each side).
 WINDOW_S = 600.0
 MARGIN_S = 5.0
