@@ -67,6 +67,33 @@ def test_only_flagged_beats_get_a_kind_and_flags_are_only_taken_back(kinds):
     assert (normal.kind != "N").mean() < 0.3 * normal.above.mean()
 
 
+def test_the_second_lead_reads_both_ways(mitdb_dir):
+    """233's V beats made to look like the patient's in the lead read (their QRS replaced by their template's, as SVDB's
+    841 shows them in ECG1), their V1 beats left as they are: read alone they are early beats of the normal QRS (S);
+    with V1, where their QRS differs as a ventricular beat's does, they are V. 232's premature atrial beats, normal in
+    both leads, stay S."""
+    from dataclasses import replace
+
+    from ecg_utils.signal.build import second_lead_beats
+
+    b = build_beats("mitdb", mitdb_dir, records=["233", "232"], representation="centered", template_width=101,
+                    verbose=False)
+    det = pretrained.load_detector(None)[0]
+    flagged = det.score_parts(b)["score"] > det.threshold_
+    second = second_lead_beats(b)
+    v = (b.record == "233") & (b.y == V_)
+    X = b.X.copy()
+    X[v] = b.template[v]  # the lead read shows the patient's own QRS
+    disguised = replace(b, X=X)
+    flagged = flagged | v  # as the score flags them (their P wave and timing are still a V beat's)
+    alone, _ = classify(disguised, flagged)
+    both, _ = classify(disguised, flagged, second=second)
+    assert v.sum() > 800 and (alone.kind[v] == "S").mean() > 0.7
+    assert (both.kind[v] == "V").mean() > 0.7
+    s = (b.record == "232") & (b.y == S_)
+    assert (both.kind[s] == "S").mean() >= (alone.kind[s] == "S").mean() - 0.02 > 0.7
+
+
 # --- families -------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("record", ["119", "208"])

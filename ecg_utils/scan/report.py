@@ -163,6 +163,10 @@ def report_html(result, figure_dir) -> str:
                  f"{r['rr_local_s']:.2f}") for _, r in top.iterrows()]
     kinds = ", ".join(f"{n:,} {KIND_NAMES[k]} ({k})" for k, n in s["kinds"].items() if n) or "none"
     explained = s["above_threshold"] - s["flagged"]
+    second_lead = s.get("second_lead")
+    second = f" (lead {esc(second_lead)} read beside it)" if second_lead else ""
+    or_second = (f", or their QRS is this patient's in lead {esc(second_lead)} (a ventricular beat changes every "
+                 "lead; noise rarely distorts two alike)") if second_lead else ""
     hb = s["burden"]
     burden_rows = [(f"{KIND_NAMES[k]} ({k})", f"{hb[k]['beats']:,}",
                     f"{hb[k]['per_hour']:.1f}" if hb[k]["per_hour"] is not None else "-",
@@ -189,13 +193,14 @@ def report_html(result, figure_dir) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>ECG-Detector scan: {esc(s['recording'])}</title>
 <style>{CSS}</style></head><body>
 <h1>ECG-Detector scan: {esc(s['recording'])}</h1>
-<p class="muted">{esc(s['file'])} &middot; lead {esc(s['lead'])} &middot; {s['fs']:g} Hz &middot;
+<p class="muted">{esc(s['file'])} &middot; lead {esc(s['lead'])}{second} &middot; {s['fs']:g} Hz &middot;
 {s['duration_s'] / 3600:.2f} h{(' &middot; started ' + esc(start.isoformat(' '))) if start else ''}</p>
 <div class="summary" id="summary">
 <p class="big">{esc(_opening(s, burden))}</p>
 <p>Kinds: {esc(kinds)}. Why: {esc(reasons)}. "Premature" means the beat came early for the local rhythm; "unusual
 shape" means it differs from this patient's own typical beat more than normal beats do. {explained:,} more beats
-scored above the threshold belong to a normal family and came at their expected time: they are normal, not flagged.
+scored above the threshold belong to a normal family and came at their expected time{or_second}: they are normal,
+not flagged.
 {fam['count']:,} beat families; {fam['with_flags']:,} hold a flagged beat (what a reviewer opens to confirm every
 flag). Median heart rate {hr}. {esc(rhythm_text)} {esc(_episode_text(s['episodes']['per_rhythm']))}
 {esc(unread)}</p>
@@ -216,7 +221,8 @@ bigeminy is at least 3 single beats of the kind each followed by one normal beat
 <h2>Beat families</h2>
 <p class="muted">Beats of the same shape form a family. Each family is shown once: its typical beat (bold) over a
 few of its beats, and one of its flagged beats with 3 s of context. The dominant family is the patient's normal
-beat; a family's kind comes from its QRS against the dominant one, its P wave and its timing.</p>
+beat; a family's kind comes from its QRS against the dominant one, its P wave and its timing (and, with a second
+lead, from that lead's QRS).</p>
 {fig.get('families', '')}
 {_table(['family', 'kind', 'beats', 'flagged', 'QRS correlation', 'QRS deviation', 'P wave correlation',
          'previous RR / local mean', 'QRS width vs normal (ms)'], fam_rows)}

@@ -69,6 +69,9 @@ class Scan:
     irregular : DataFrame
         The stretches of irregular rhythm (:func:`ecg_utils.signal.rhythm.irregular_stretches`: at least 30 s where
         consecutive normal-to-normal intervals keep differing, as in atrial fibrillation); the ``(AFIB`` episodes.
+    second_lead : str or None
+        The other lead read beside :attr:`recording`'s (it confirms beats, :mod:`ecg_utils.signal.artefact`, and a QRS
+        that is the patient's there is not ventricular, :mod:`ecg_utils.scan.kinds`); None with one lead.
     threshold : float
         The detector's threshold.
     detector : str
@@ -99,6 +102,7 @@ class Scan:
     notes: list = field(default_factory=list)
     families: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(FAMILY_COLUMNS)))
     irregular: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STRETCH_COLUMNS)))
+    second_lead: str | None = None
 
     @property
     def beats(self) -> pd.DataFrame:
@@ -121,7 +125,8 @@ class Scan:
         flagged = b[b.flagged]
         hours = rec.duration_s / 3600
         return {
-            "recording": rec.name, "file": rec.path, "lead": rec.lead, "fs": rec.fs, "source": rec.source,
+            "recording": rec.name, "file": rec.path, "lead": rec.lead, "second_lead": self.second_lead, "fs": rec.fs,
+            "source": rec.source,
             "start": rec.start, "duration_s": rec.duration_s,
             "beats": int(len(b)), "beats_scored": int(len(readable)), "flagged": int(len(flagged)),
             "burden_pct": 100 * len(flagged) / len(readable) if len(readable) else None,
@@ -293,7 +298,7 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     table = table[list(COLUMNS)]
     return Scan(rec, table, stretches, float(det.threshold_), det_name, timings, counts,
                 episodes=rhythm_episodes(table, rhythm), disturbances=found.summary(), notes=notes, families=families,
-                irregular=rhythm)
+                irregular=rhythm, second_lead=other.lead if other is not None else None)
 
 
 def beat_kinds(beats, above, second=None):
