@@ -12,7 +12,8 @@ Protocol (ANSI/AAMI EC57, WFDB ``nst``; :mod:`ecg_utils.signal.noise_stress`): f
 MIT-BIH Noise Stress Test Database (``bw`` baseline wander, ``ma`` muscle artefact, ``em`` electrode motion) and
 each SNR, the noise's first channel is added to the lead the scan reads (MLII; the first lead, ECG1, of the SVDB
 records, the 360 Hz noise resampled to their 128 Hz) and its second channel to the record's second lead (which the
-scan reads to confirm beats: :mod:`ecg_utils.signal.artefact`; ``--leads 1`` leaves it out) from 5 minutes on, each
+scan reads to confirm beats: :mod:`ecg_utils.signal.artefact`; ``--leads 1`` leaves it out; ``--clean-second-lead``
+leaves it clean: one electrode moving, not the whole recorder) from 5 minutes on, each
 scaled to the SNR of its own lead ((median QRS peak-to-peak)² / 8 over the mean 1-s variance of the noise), as
 WFDB's ``nst`` does, and the noisy record is scanned with the shipped detector (:func:`ecg_utils.scan.scan`); the
 clean record is scanned once as the reference. Nothing is tuned here:
@@ -219,8 +220,8 @@ def stress_record(job) -> dict:
         for snr in job["snrs"]:
             noisy = add_noise(rec.signal, fs, ref, noise, noise_fs, snr, clean_s=job["clean_s"], channel=0)
             # the second lead gets the noise record's other channel at the same SNR, as WFDB's nst does
-            noisy_other = (add_noise(second.signal, fs, ref, noise, noise_fs, snr, clean_s=job["clean_s"], channel=1)
-                           if second is not None else None)
+            noisy_other = (None if second is None else second.signal if not job.get("second_noise", True) else
+                           add_noise(second.signal, fs, ref, noise, noise_fs, snr, clean_s=job["clean_s"], channel=1))
             counts, part = run(noisy, noisy_other)
             if part is not None and clean_part is not None:
                 counts["score_ratio_clean"] = _score_ratio(part, clean_part)
@@ -324,12 +325,14 @@ def top_false(results, group, kind, snr, k=5) -> list:
     return sorted(rows, key=lambda x: -x[1])[:k]
 
 
-def run(jobs, kinds, snrs, clean_s, noise_dir, workers=2, leads=2) -> dict:
+def run(jobs, kinds, snrs, clean_s, noise_dir, workers=2, leads=2, second_noise=True) -> dict:
     """Every record's scans on ``workers`` processes (each loads the detector once); one line per record done.
-    ``leads=2``: the record's second lead takes part (with the noise record's other channel added to it)."""
+    ``leads=2``: the record's second lead takes part (with the noise record's other channel added to it, unless
+    ``second_noise`` is False: then it stays clean)."""
     t0 = time.perf_counter()
     specs = [{"database": db, "folder": str(folder), "record": r, "kinds": list(kinds), "snrs": list(snrs),
-              "clean_s": clean_s, "noise_dir": str(noise_dir), "leads": leads} for db, folder, r in jobs]
+              "clean_s": clean_s, "noise_dir": str(noise_dir), "leads": leads, "second_noise": second_noise}
+             for db, folder, r in jobs]
     results = []
     with ProcessPoolExecutor(workers) as pool:
         futures = {pool.submit(stress_record, spec): spec for spec in specs}
@@ -377,7 +380,8 @@ def markdown(result) -> str:
         f"Regenerate with `{result['command']}`. Run {result['date']}, {result['wall_seconds'] / 60:.1f} min wall, "
         f"{result['environment']['cpu']}, {result['environment']['cpus_usable']} cores, {cfg['workers']} workers. "
         f"Noise from {cfg['noise_dir']} (channel 0 on the lead scanned"
-        + (", channel 1 on the second lead, which confirms beats" if cfg.get("leads", 1) == 2 else ", one lead only")
+        + (", one lead only" if cfg.get("leads", 1) != 2 else ", the second lead, which confirms beats, left clean"
+           if not cfg.get("second_noise", True) else ", channel 1 on the second lead, which confirms beats")
         + f"), added from {cfg['clean_s']:g} s on "
         "(`ecg_utils.signal.noise_stress.add_noise`: SNR = 10 log10(((median QRS peak-to-peak)² / 8) / mean 1-s variance "
         "of the noise)); the SVDB records are at 128 Hz, lead ECG1, the noise resampled (polyphase)."
@@ -430,8 +434,13 @@ def main(argv=None) -> int:
     p.add_argument("--leads", type=int, choices=(1, 2), default=2,
                    help="2: the second lead confirms beats, with the noise's other channel added to it (as WFDB's nst "
                         "does); 1: the first lead only (written as noise-one-lead.*)")
+    p.add_argument("--clean-second-lead", action="store_true",
+                   help="with --leads 2: noise on the scanned lead only, the second lead left clean (one electrode "
+                        "moving; written as noise-clean-second.*)")
     p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
+    if args.clean_second_lead and args.leads != 2:
+        p.error("--clean-second-lead needs the second lead (--leads 2)")
     snrs = [int(s) if float(s).is_integer() else s for s in args.snrs]
     try:
         jobs, absent = resolve(args.database, args.records, args.data_dir)
@@ -442,11 +451,13 @@ def main(argv=None) -> int:
     result = {"command": "python -m bench.noise" + "".join(" " + shlex.quote(a) for a in argv),
               "date": datetime.datetime.now().isoformat(timespec="seconds"), "environment": environment(),
               "config": {"kinds": args.kinds, "snrs": snrs, "clean_s": CLEAN_S, "noise_channel": 0, "leads": args.leads,
-                         "tolerance_s": TOLERANCE_S, "workers": args.workers, "noise_dir": str(noise_dir),
+                         "second_noise": not args.clean_second_lead, "tolerance_s": TOLERANCE_S,
+                         "workers": args.workers, "noise_dir": str(noise_dir),
                          "folders": {db: str(f) for db, f, _ in jobs}},
               "records": [r for _, _, r in jobs], "absent": absent,
-              **run(jobs, args.kinds, snrs, CLEAN_S, noise_dir, args.workers, args.leads)}
-    write_results(Path(args.out), "noise" if args.leads == 2 else "noise-one-lead", result, markdown(result))
+              **run(jobs, args.kinds, snrs, CLEAN_S, noise_dir, args.workers, args.leads, not args.clean_second_lead)}
+    name = "noise-one-lead" if args.leads == 1 else "noise-clean-second" if args.clean_second_lead else "noise"
+    write_results(Path(args.out), name, result, markdown(result))
     return 0
 
 

@@ -161,6 +161,15 @@ def test_the_bench_counts_one_scan_against_the_reference():
     assert counts["auc_clean"] == 1.0 and part["y"].tolist() == [0, 1]
 
 
+def test_the_bench_leaves_the_second_lead_clean_only_when_it_reads_one(tmp_path, capsys):
+    """``--clean-second-lead`` (one electrode moving) needs the second lead: with ``--leads 1`` it is one line and exit
+    2, nothing written."""
+    from bench.noise import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--leads", "1", "--clean-second-lead", "--out", str(tmp_path)])
+    assert exc.value.code == 2 and "--leads 2" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("name", ["209", "119"])
