@@ -88,12 +88,10 @@ def run(data_dir, epochs) -> dict:
 
     beats, flagged, latent, runs = flags(data_dir, epochs)
     out = {"runs": runs, "score_alone": ec57_kinds(beats.y, np.where(flagged, "Q", "N"), beats.record)}
-    one_lead = kinds.beat_evidence(beats)
+    evidence = kinds.beat_evidence(beats, second=second_lead_beats(beats))  # as a scan reads it
+    one_lead = evidence.assign(second_qrs_corr=np.nan, second_qrs_dev=np.nan, second_normal=False)  # the same families
     s, t = kinds.describe_families(beats, one_lead)
     out["one_lead"] = measure(beats, *kinds.assign_kinds(beats, one_lead, s, t, flagged))
-    evidence = one_lead.copy()  # the same families, with the second lead's QRS (as a scan reads it)
-    evidence[["second_qrs_corr", "second_qrs_dev", "second_normal"]] = kinds.beat_evidence(
-        beats, second=second_lead_beats(beats))[["second_qrs_corr", "second_qrs_dev", "second_normal"]]
     stats, typical = kinds.describe_families(beats, evidence)
     kind, fam = kinds.assign_kinds(beats, evidence, stats, typical, flagged)
     out["chosen"] = measure(beats, kind, fam)

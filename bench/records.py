@@ -231,7 +231,8 @@ def markdown(result) -> str:
             for c in cells) + " |")
     lines += ["", "EC57 ectopic-beat figures from each flagged beat's **kind** (`ecg_utils.scan.kinds`: V, S, F or Q, from the "
               "beat's QRS against the patient's template, its P wave, its timing, its family and its second lead (a QRS "
-              "that is the patient's in the second lead, on time, is not V or F); a beat of a normal "
+              "that is the patient's in the second lead, on time, is not V or F; an early beat whose QRS differs "
+              "there is V); a beat of a normal "
               "family at its expected time is N, not flagged; `ecg_utils.metrics.ec57_kinds`), as `bxb` reads the "
               "`.flag` file: gross and average (mean of the records' figures), mean ± std over seeds; normal beats "
               "flagged (any kind but N) and fusion beats flagged:", "",

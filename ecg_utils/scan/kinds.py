@@ -26,10 +26,11 @@ second lead, a beat whose QRS is the patient's in that lead (the same two consta
 template), or whose family has it in at least :data:`SECOND_LEAD_SHARE` of its beats, and that comes on time
 (previous RR at least :data:`VENTRICULAR_PREMATURITY` x the local mean) is not ventricular nor fusion, whatever its
 family's kind: a ventricular activation changes the QRS in every lead, while electrode motion and muscle noise
-rarely distort both leads alike. Measured on the DS1 records scanned with ``em`` noise at 12 dB after 5 clean
-minutes (two leads, the noise's two channels): the beat's own second lead takes back 896 of the 1,794 normal beats
-of the noisy part flagged V or F, at the cost of 5 of their 2,996 ventricular beats; its family's, 352 more, at the
-cost of 1; on the clean records, 41 normal beats and 9 fusion beats (of 208's) go back to N.
+rarely distort both leads alike. Measured on DS1 with ``em`` noise after 5 clean minutes on both leads (``python -m
+bench.noise --records <DS1> --kinds em --snrs 12 6 --database mitdb``): normal beats flagged in the noisy part at
+12 dB 3.3% with the beat's own second lead, 2.4% with its family's too (5.9% in the results before, with gqrs read at
+360 Hz), ventricular beats flagged 71.0 and 70.9% (71.7%); on the clean DS1 halves of ``python -m bench.kinds``,
+normal beats flagged 0.8 -> 0.7% and 208's fusion beats flagged 45 -> 39% (the price).
 The second lead also speaks the other way: a beat that would be supraventricular (below) but whose QRS in the second
 lead differs from that lead's template by :data:`VENTRICULAR_QRS_DEV` or more (and correlates below
 :data:`NORMAL_QRS_CORR`) is ventricular: a ventricular beat can look like the patient's in one lead (DS1, the DS1
@@ -156,8 +157,8 @@ def beat_evidence(beats: Beats, latent=None, second=None) -> pd.DataFrame:
         if len(second) != len(beats) or not np.array_equal(second.sample, beats.sample):
             raise ValueError("the second lead's beats must be the same beats (same samples, same order)")
         table["second_qrs_corr"], table["second_qrs_dev"] = qrs_correlation(second), qrs_deviation(second)
-    table["second_normal"] = ((table.second_qrs_corr >= NORMAL_QRS_CORR)
-                              & (table.second_qrs_dev <= NORMAL_QRS_DEV)).to_numpy()  # False without a second lead
+    table["second_normal"] = normal_shaped(pd.DataFrame({"qrs_corr": table.second_qrs_corr,  # False without one
+                                                         "qrs_dev": table.second_qrs_dev}))
     expected, early = early_beats(beats, normal_shaped(table))
     with np.errstate(divide="ignore", invalid="ignore"):
         table["prematurity"] = beats.rr[:, 0].astype(np.float64) / beats.rr[:, 2]

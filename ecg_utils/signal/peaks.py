@@ -63,7 +63,8 @@ GQRS_THRESHOLD = 0.7
 #: CPU s per hour of signal: 360 Hz (as recorded) 77 / 67 / 13 / 1 / 3.13; 250 Hz 78 / 70 / 16 / 0 / 2.37;
 #: 180 Hz 79 / 62 / 15 / 2 / 1.96; 128 Hz 79 / 73 / 14 / 4 / 1.41. 180 Hz makes the fewest errors; 128 Hz would
 #: be faster, but the kinds of DS1's ventricular beats scanned at 128 Hz were no better (203, 207 and 208: 1,464 V
-#: beats called V, against 1,470 at 360 Hz and 1,498 at 180 Hz).
+#: beats called V, against 1,470 at 360 Hz and 1,498 at 180 Hz; a one-off scan of those records at each rate, not a
+#: benchmark command).
 GQRS_FS = 180.0
 #: Pan-Tompkins is called on windows of this many seconds (plus a margin each side).
 WINDOW_S = 600.0
