@@ -96,6 +96,29 @@ def test_hybrid_reports_what_it_did_and_peaks_are_sorted_and_apart(rec208):
     assert 0 <= stats["second_look_share"] < 1
 
 
+def test_gqrs_read_by_several_processes_finds_the_same_peaks(rec208, monkeypatch):
+    x, fs = rec208.signal[:360 * 600], rec208.fs
+    one = find_peaks(x, fs, workers=1)
+    monkeypatch.setattr(peaks_module, "PARALLEL_MIN_S", 0.0)  # 10 minutes of 208 would be read here otherwise
+    calls = []
+    real = peaks_module.gqrs_ranges
+    monkeypatch.setattr(peaks_module, "gqrs_ranges", lambda *a: calls.append(len(a[2])) or real(*a))
+    two = find_peaks(x, fs, workers=2)
+    assert max(calls) > 1  # several stretches were handed to the processes
+    np.testing.assert_array_equal(one, two)
+
+
+def _workers_in_a_pool(_):
+    return peaks_module.default_workers()
+
+
+def test_a_pool_worker_starts_no_processes_of_its_own():
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1) as pool:
+        assert pool.submit(_workers_in_a_pool, None).result() == 1
+
+
 def test_flat_and_short_signals_give_no_beats():
     assert len(find_peaks(np.zeros(360 * 60), 360.0)) == 0
     assert len(find_peaks(np.zeros(100), 360.0)) == 0

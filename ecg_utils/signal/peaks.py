@@ -33,7 +33,8 @@ Three well-kept detectors, each with a known weakness (measured on the MIT-BIH r
     were only checked. Measured (``python -m bench.peaks``, EC57, 150 ms; numbers in ``bench/results/peaks.md``):
     DS1 Se 99.85%, +P 99.88%, ventricular beats found 99.60%, 2 double detections (the hybrid before these
     safeguards: 99.71, 99.85, 99.13, 7); gqrs reads its stretches resampled to :data:`GQRS_FS`, which costs 63% of
-    the CPU time of reading them at 360 Hz.
+    the CPU time of reading them at 360 Hz. On a long recording several processes read gqrs's stretches side by
+    side (:func:`gqrs_ranges`: the same peaks).
 
 Every detector's peaks are moved to the largest ``|signal|`` of the 5-30 Hz band-passed signal nearby
 (:func:`refine_peaks`), so that beats are cut around the R wave whichever detector found them.
@@ -66,6 +67,10 @@ GQRS_THRESHOLD = 0.7
 #: beats called V, against 1,470 at 360 Hz and 1,498 at 180 Hz; a one-off scan of those records at each rate, not a
 #: benchmark command).
 GQRS_FS = 180.0
+#: gqrs's stretches are read by several processes (:func:`gqrs_ranges`) when they hold at least this many seconds of
+#: signal (gqrs reads about 300 s a second): a long recording's, not a typical 30-minute one's, where starting the
+#: processes (about 3 s) would cost more than it saves.
+PARALLEL_MIN_S = 900.0
 #: Pan-Tompkins is called on windows of this many seconds (plus a margin each side).
 WINDOW_S = 600.0
 MARGIN_S = 5.0
@@ -190,6 +195,41 @@ def _gqrs(signal, fs):
 DETECTORS = {"sleepecg": _sleepecg, "pantompkins": _pantompkins, "gqrs": _gqrs}
 
 
+def default_workers() -> int:
+    """Processes gqrs may use: the cores this process may use; 1 in a worker process of a pool (a Dask worker, a
+    benchmark's ``ProcessPoolExecutor``), which is one of many already."""
+    import multiprocessing
+
+    from ecg_utils.cluster import cores
+
+    return 1 if multiprocessing.parent_process() is not None else cores()
+
+
+def gqrs_ranges(signal, fs, ranges, workers=1) -> list:
+    """:func:`_gqrs` on ``signal[start:end]`` for each ``(start, end)`` of ``ranges``: peaks in samples of ``signal``.
+
+    gqrs is pure Python, one core's work. When ``workers > 1`` and the ranges hold at least :data:`PARALLEL_MIN_S`
+    seconds of signal, joblib's ``loky`` processes read them side by side, each range whole: the peaks are the same
+    as read here, in the same order (tested); a short recording pays no process start-up. loky's processes start
+    afresh (not forked from a caller that may hold TensorFlow's threads) and need no ``if __name__ == "__main__"``
+    guard in the caller's script.
+
+    Examples
+    --------
+    >>> gqrs_ranges(np.zeros(3600), 360.0, [(0, 1800), (1800, 3600)])
+    [array([], dtype=int64), array([], dtype=int64)]
+    """
+    total = sum(end - start for start, end in ranges)
+    if workers > 1 and len(ranges) > 1 and total >= PARALLEL_MIN_S * fs:
+        from joblib import Parallel, delayed
+
+        found = Parallel(n_jobs=min(workers, len(ranges)), backend="loky")(
+            delayed(_gqrs)(signal[start:end], fs) for start, end in ranges)
+    else:
+        found = [_gqrs(signal[start:end], fs) for start, end in ranges]
+    return [p + start for p, (start, _) in zip(found, ranges)]
+
+
 def _clusters(a, b, tol):
     """Merge two sorted peak lists: (positions, found by both?) with one entry per beat."""
     pos = np.concatenate([a, b])
@@ -243,7 +283,7 @@ def _dedupe(peaks, band, fs):
     return np.asarray(keep, dtype=np.int64)
 
 
-def _hybrid(signal, fs, band, stats, skip):
+def _hybrid(signal, fs, band, stats, skip, workers=1):
     """The hybrid's peaks (before the final :func:`_dedupe` and :func:`_drop_secondary`); see the module docstring.
 
     Parameters
@@ -260,6 +300,8 @@ def _hybrid(signal, fs, band, stats, skip):
         ``search_back_found`` and ``gqrs_read_share`` (the share of the signal's length gqrs read, lead-ins included).
     skip : bool array or None
         Unreadable samples: no second look and no search-back there.
+    workers : int
+        Processes that may read gqrs's stretches side by side (:func:`gqrs_ranges`).
 
     Returns
     -------
@@ -277,19 +319,19 @@ def _hybrid(signal, fs, band, stats, skip):
     for start, end in stretches:
         outside[start:end] = False
     # one gqrs call per group of stretches closer than its lead-in: the signal between them is read once
-    second, lead, read = [], int(LEAD_IN_S * fs), 0
-    for group in _groups(stretches, lead):
-        first, last = group[0][0], group[-1][1]
-        p = _gqrs(signal[max(0, first - lead):last], fs) + max(0, first - lead)
-        read += last - max(0, first - lead)
-        p = p[~outside[np.clip(p, 0, len(signal) - 1)] & (p >= first)]
+    lead = int(LEAD_IN_S * fs)
+    groups = _groups(stretches, lead)
+    ranges = [(max(0, g[0][0] - lead), g[-1][1]) for g in groups]
+    second, read = [], sum(end - start for start, end in ranges)
+    for group, p in zip(groups, gqrs_ranges(signal, fs, ranges, workers)):
+        p = p[~outside[np.clip(p, 0, len(signal) - 1)] & (p >= group[0][0])]
         second.append(refine_peaks(band, fs, p, *SEARCH["gqrs"]))
     agreed = pos[both]
     agreed = agreed[outside[agreed]]
     peaks = _drop_secondary(_dedupe(np.concatenate([agreed] + second) if second else agreed, band, fs), band, fs)
     rescued = _rescue(peaks, pos[both & ~outside[pos]], fs)
     peaks = np.sort(np.concatenate([peaks, rescued]))
-    found, reread, read_back = _search_back(signal, fs, band, peaks, ~outside, skip)
+    found, reread, read_back = _search_back(signal, fs, band, peaks, ~outside, skip, workers)
     stats["agreed_samples"] = np.sort(pos[both & ~skipped])  # both fast detectors found these (artefact.py reads them)
     stats.update(agreed=int(both.sum()), disputed=int(len(disputed)),
                  second_look_share=float(1 - outside.mean()) if len(signal) else 0.0, rescued=int(len(rescued)),
@@ -399,7 +441,7 @@ def _rescue(peaks, candidates, fs):
     return c[(short > REFRACTORY_S * fs) & (short >= RESCUE_SPLIT * long_)]
 
 
-def _search_back(signal, fs, band, peaks, read, skip):
+def _search_back(signal, fs, band, peaks, read, skip, workers=1):
     """Re-read with gqrs the RR intervals that are long for the local rhythm (Pan-Tompkins' search-back).
 
     Parameters
@@ -416,6 +458,8 @@ def _search_back(signal, fs, band, peaks, read, skip):
         Samples gqrs has read already (its verdict there stands).
     skip : bool array or None
         Unreadable samples.
+    workers : int
+        Processes that may read gqrs's stretches side by side (:func:`gqrs_ranges`).
 
     Returns
     -------
@@ -440,11 +484,11 @@ def _search_back(signal, fs, band, peaks, read, skip):
         if band[a:b].max() < SEARCH_BACK_GATE * np.nanmin([height[k], height[k + 1]]):
             continue
         gaps.append((a, b))
-    found, lead, samples = [], int(LEAD_IN_S * fs), 0
-    for group in _groups(gaps, lead):
-        start, end = max(0, group[0][0] - r - lead), min(len(signal), group[-1][1] + r + int(fs))
-        p = _gqrs(signal[start:end], fs) + start
-        samples += end - start
+    lead = int(LEAD_IN_S * fs)
+    groups = _groups(gaps, lead)
+    ranges = [(max(0, g[0][0] - r - lead), min(len(signal), g[-1][1] + r + int(fs))) for g in groups]
+    found, samples = [], sum(end - start for start, end in ranges)
+    for group, p in zip(groups, gqrs_ranges(signal, fs, ranges, workers)):
         inside = np.zeros(len(p), bool)
         for a, b in group:
             inside |= (p >= a) & (p < b)
@@ -452,7 +496,7 @@ def _search_back(signal, fs, band, peaks, read, skip):
     return (np.concatenate(found) if found else np.empty(0, dtype=np.int64)), len(gaps), samples
 
 
-def find_peaks(signal, fs, method="hybrid", stats=None, band=None, skip=None) -> np.ndarray:
+def find_peaks(signal, fs, method="hybrid", stats=None, band=None, skip=None, workers=None) -> np.ndarray:
     """R-peak positions (sample indices, sorted) of a single-lead ECG.
 
     Parameters
@@ -473,6 +517,9 @@ def find_peaks(signal, fs, method="hybrid", stats=None, band=None, skip=None) ->
     skip : bool array (n,), optional
         Samples of unreadable signal (:mod:`ecg_utils.signal.quality`): the hybrid takes no second look there (what the
         fast detectors found is returned, for the caller to mark).
+    workers : int, optional
+        Processes that may read gqrs's stretches side by side on a long recording (:func:`gqrs_ranges`; the same
+        peaks); default :func:`default_workers`.
 
     Returns
     -------
@@ -497,7 +544,8 @@ def find_peaks(signal, fs, method="hybrid", stats=None, band=None, skip=None) ->
         return np.empty(0, dtype=np.int64)
     band = qrs_band(signal, fs) if band is None else band
     if method == "hybrid":
-        peaks = _drop_secondary(_dedupe(_hybrid(signal, fs, band, stats, skip), band, fs), band, fs)
+        found = _hybrid(signal, fs, band, stats, skip, workers or default_workers())
+        peaks = _drop_secondary(_dedupe(found, band, fs), band, fs)
     else:
         peaks = _dedupe(refine_peaks(band, fs, DETECTORS[method](signal, fs), *SEARCH[method]), band, fs)
     stats["beats"] = int(len(peaks))
