@@ -108,6 +108,22 @@ def test_gqrs_read_by_several_processes_finds_the_same_peaks(rec208, monkeypatch
     np.testing.assert_array_equal(one, two)
 
 
+def test_gqrs_falls_back_to_this_process_when_processes_cannot_start(rec208, monkeypatch):
+    import joblib
+
+    def refuse(*args, **kwargs):
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(joblib, "Parallel", refuse)
+    monkeypatch.setattr(peaks_module, "PARALLEL_MIN_S", 0.0)
+    x, fs = rec208.signal[:360 * 120], rec208.fs
+    ranges = [(0, 360 * 60), (360 * 60, 360 * 120)]
+    with pytest.warns(RuntimeWarning, match="could not run in 2 processes"):
+        two = peaks_module.gqrs_ranges(x, fs, ranges, workers=2)
+    one = peaks_module.gqrs_ranges(x, fs, ranges, workers=1)
+    assert all(np.array_equal(a, b) for a, b in zip(one, two)) and sum(map(len, one)) > 100
+
+
 def _workers_in_a_pool(_):
     return peaks_module.default_workers()
 

@@ -212,20 +212,27 @@ def gqrs_ranges(signal, fs, ranges, workers=1) -> list:
     seconds of signal, joblib's ``loky`` processes read them side by side, each range whole: the peaks are the same
     as read here, in the same order (tested); a short recording pays no process start-up. loky's processes start
     afresh (not forked from a caller that may hold TensorFlow's threads) and need no ``if __name__ == "__main__"``
-    guard in the caller's script.
+    guard in the caller's script. Where processes cannot be started (or one dies), the ranges are read here, with a
+    warning.
 
     Examples
     --------
     >>> gqrs_ranges(np.zeros(3600), 360.0, [(0, 1800), (1800, 3600)])
     [array([], dtype=int64), array([], dtype=int64)]
     """
-    total = sum(end - start for start, end in ranges)
+    total, found = sum(end - start for start, end in ranges), None
     if workers > 1 and len(ranges) > 1 and total >= PARALLEL_MIN_S * fs:
+        from concurrent.futures import BrokenExecutor
+
         from joblib import Parallel, delayed
 
-        found = Parallel(n_jobs=min(workers, len(ranges)), backend="loky")(
-            delayed(_gqrs)(signal[start:end], fs) for start, end in ranges)
-    else:
+        try:
+            found = Parallel(n_jobs=min(workers, len(ranges)), backend="loky")(
+                delayed(_gqrs)(signal[start:end], fs) for start, end in ranges)
+        except (OSError, BrokenExecutor) as exc:  # no processes here (a sandbox, no /dev/shm), or one was killed
+            warnings.warn(f"gqrs could not run in {workers} processes ({type(exc).__name__}: {exc}); reading its "
+                          f"{len(ranges)} stretches in this one", RuntimeWarning, stacklevel=2)
+    if found is None:
         found = [_gqrs(signal[start:end], fs) for start, end in ranges]
     return [p + start for p, (start, _) in zip(found, ranges)]
 
