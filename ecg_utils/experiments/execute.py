@@ -7,14 +7,24 @@ the signal can land while the kernel is still finishing its last reply). The mai
 a sweep, whose kernel runs the baseline notebook in a kernel of its own, shows them as red stderr boxes in its
 report. :func:`execute_notebook` removes both causes and nothing else: the kernel's real warnings and errors, and
 everything the notebook itself writes to standard error, still come through.
+
+A kernel that dies before it answers its first request (``Kernel died before replying to kernel_info``) has run
+nothing: it is started again, up to :data:`KERNEL_START_TRIES` times in all. It happens where kernels start side by
+side (a sweep's workers on one machine): jupyter_client picks each kernel's ports by binding free ones and letting
+them go, and two kernels starting at once can be handed the same port.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from jupyter_client import AsyncKernelManager
 from traitlets import default
 
+#: Starts of a kernel that dies before its first reply, in all, before the error is raised.
+KERNEL_START_TRIES = 3
+#: What jupyter_client raises then (nothing has run: the notebook can be started again).
+DIED_AT_START = "Kernel died before replying to kernel_info"
 
 class QuietKernelManager(AsyncKernelManager):
     """A kernel manager that encrypts the kernel's connection and does not interrupt a kernel it shuts down.
@@ -56,11 +66,19 @@ def execute_notebook(notebook, output, parameters=None, cwd=None, kernel_name="p
     Returns
     -------
     nbformat.NotebookNode
-        The executed notebook. A failing cell raises papermill's ``PapermillExecutionError``, as papermill does.
+        The executed notebook. A failing cell raises papermill's ``PapermillExecutionError``, as papermill does
+        (never retried); a kernel that dies before its first reply is started again (:data:`KERNEL_START_TRIES`).
     """
     import papermill as pm
 
     cwd = Path(notebook).parent if cwd is None else cwd
     kwargs.setdefault("progress_bar", False)
-    return pm.execute_notebook(str(notebook), str(output), parameters=parameters or {}, kernel_name=kernel_name,
-                               cwd=str(cwd), kernel_manager_class=QuietKernelManager, **kwargs)
+    for attempt in range(1, KERNEL_START_TRIES + 1):
+        try:
+            return pm.execute_notebook(str(notebook), str(output), parameters=parameters or {},
+                                       kernel_name=kernel_name, cwd=str(cwd), kernel_manager_class=QuietKernelManager,
+                                       **kwargs)
+        except RuntimeError as e:
+            if DIED_AT_START not in str(e) or attempt == KERNEL_START_TRIES:
+                raise
+            time.sleep(0.5 * attempt)
