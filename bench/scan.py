@@ -173,6 +173,7 @@ def day(data_dir) -> dict:
         record = make_24h(data_dir, tmp)
         built = time.perf_counter() - t0
         res = Path(tmp) / "result.json"
+        load = list(os.getloadavg()) if hasattr(os, "getloadavg") else None  # other work on the cores just before
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         proc = subprocess.run([sys.executable, "-m", "bench.scan", "--worker-24h", str(record), str(Path(tmp) / "out"),
                                str(res)], cwd=ROOT, env=env)
@@ -180,6 +181,7 @@ def day(data_dir) -> dict:
             raise RuntimeError(f"the 24-hour scan failed (exit {proc.returncode})")
         out = json.loads(res.read_text())
         out["record_build_s"] = built
+        out["load_average_before"] = load
         out["output_mib"] = sum(p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.is_file()) / 2**20
     return out
 
@@ -263,7 +265,11 @@ def markdown(result) -> str:
         lines += [f"{d['samples']:,} samples at 360 Hz (the shared records joined), {d['beats']:,} beats detected, "
                   f"{d['flagged']:,} flagged; `ecg-detector scan` in a fresh process: **{d['wall_s']:.1f} s wall, "
                   f"peak memory {d['peak_rss_mib']:,.0f} MiB**; outputs {d['output_mib']:.1f} MiB. gqrs re-read "
-                  f"{100 * d['peaks'].get('second_look_share', 0):.0f}% of the signal.", "",
+                  f"{100 * d['peaks'].get('second_look_share', 0):.0f}% of the signal."
+                  + (f" Load average just before the scan (1, 5, 15 min): "
+                     f"{', '.join(f'{x:.2f}' for x in d['load_average_before'])} on {result['environment']['cpus_usable']} "
+                     "cores (other work on the cores slows the scan: run `--parts day` alone on an idle machine)."
+                     if d.get("load_average_before") else ""), "",
                   "| stage | seconds |", "|---|---|"]
         lines += [f"| {k} | {v:.1f} |" for k, v in d["stages_s"].items() if k != "total"]
     return "\n".join(lines) + "\n"
@@ -288,7 +294,7 @@ def main(argv=None) -> int:
         result["quality"] = quality(folder, args.seeds, args.epochs)
     if "day" in args.parts:
         result["day"] = day(folder)
-        result["day"].update(command=result["command"], date=result["date"], load=result["environment"].get("load"))
+        result["day"].update(command=result["command"], date=result["date"])
     result["wall_seconds"] = time.perf_counter() - t0
     out = Path(args.out)
     result = keep_other_parts(out / "scan.json", result, args.parts)
