@@ -45,3 +45,32 @@ def test_early_beats_follow_a_run_and_not_a_sinus_rhythm_that_speeds_up():
     assert early[20:50].all()                        # a run of 30 beats at 0.6 x the rhythm, from its first beat
     assert not early[:20].any() and not early[50:].any()   # the gradual speeding up is learned, beat by beat
     assert expected[45] == pytest.approx(1.0) and expected[-1] == pytest.approx(0.6, abs=0.05)
+
+
+def test_the_sinus_beat_after_an_interpolated_ectopic_beat_is_not_early():
+    # a rhythm of 1 s; beat 10 comes after 0.45 s, beat 11 0.6 s later: 1.05 s after beat 9, the rhythm goes on
+    rr = [1.0] * 10 + [0.45, 0.6] + [1.0] * 5
+    n = len(rr)
+    b = Beats.from_arrays(np.zeros((n, 4)), np.zeros(n), ["r"] * n, np.arange(n), np.column_stack([rr, rr, rr]))
+    ectopic = np.ones(n, dtype=bool)
+    ectopic[10] = False                                   # beat 10 is not of the patient's shape (a V beat)
+    early = early_beats(b, ectopic)[1]
+    assert early[10] and not early[11]                    # interpolated: the beat after it is on time
+    assert early_beats(b)[1][10:12].all()                 # both of the patient's shape: a couplet of early beats
+    late = list(rr)
+    late[11] = 0.8                                        # 1.25 s after beat 9: not an interpolated beat's sinus beat
+    b = Beats.from_arrays(np.zeros((n, 4)), np.zeros(n), ["r"] * n, np.arange(n), np.column_stack([late, late, late]))
+    assert early_beats(b, ectopic)[1][10:12].all()
+
+
+def test_record_805s_beats_after_interpolated_ventricular_beats_are_mostly_on_time(svdb_dir):
+    from ecg_utils.scan.kinds import normal_shaped
+
+    b = build_beats("svdb", svdb_dir, records=["805"], representation="centered", template_width=101, verbose=False)
+    b = b[np.argsort(b.sample)]
+    expected, early = early_beats(b, normal_shaped(morphology(b)))
+    y = np.asarray(b.y)
+    after_v = np.flatnonzero((y[1:] == N_) & (y[:-1] == V_)) + 1
+    interpolated = after_v[b.rr[after_v - 1, 0] + b.rr[after_v, 0] < 1.3 * expected[after_v]]
+    assert len(interpolated) > 150                        # 805: ventricular beats between two sinus beats
+    assert early[interpolated].mean() < 0.75              # 128 of 204 (every one before the rule)
