@@ -26,6 +26,7 @@ KERNEL_START_TRIES = 3
 #: What jupyter_client raises then (nothing has run: the notebook can be started again).
 DIED_AT_START = "Kernel died before replying to kernel_info"
 
+
 class QuietKernelManager(AsyncKernelManager):
     """A kernel manager that encrypts the kernel's connection and does not interrupt a kernel it shuts down.
 
