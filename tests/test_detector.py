@@ -256,3 +256,5 @@ def test_normalize_recording_judges_each_recording_against_itself(data, tmp_path
         AutoencoderDetector.load(tmp_path / "det")
     with pytest.raises(ValueError, match="normalize"):
         AutoencoderDetector(normalize="patient").fit(data["train"], val)
+    with pytest.raises(ValueError, match="normalize='quiet'.*context='template'"):
+        AutoencoderDetector(normalize="quiet").fit(data["train"], val)

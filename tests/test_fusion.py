@@ -85,6 +85,35 @@ def test_fusion_scales_per_recording_with_the_validation_median_for_short_record
     assert fusion.threshold_ == pytest.approx(np.mean(fusion.validation_scores_) + 2 * np.std(fusion.validation_scores_))
 
 
+def test_the_quiet_scale_keeps_a_clean_stretch_where_noise_comes_later_and_judges_the_noisy_one_by_its_floor():
+    """Noise over the last 4/5 of a recording: the plain median moves the clean stretch's scaled values, the quiet
+    scale does not (they keep their noise-free scale), and it raises the noisy stretch's floor instead."""
+    from ecg_utils.detect.fusion import LOCAL_BEATS, Fusion, quiet_scale
+
+    rng = np.random.default_rng(2)
+    n, clean_n = 3000, 600
+    quiet_noise = rng.uniform(0.05, 0.1, n)
+    err = 1.0 + 0.5 * quiet_noise / 0.1 + rng.uniform(0, 0.2, n)             # error follows the noise floor
+    noisy_noise, noisy_err = quiet_noise.copy(), err.copy()
+    noisy_noise[clean_n:] *= 4
+    noisy_err[clean_n:] += 2.0
+    before, after = quiet_scale(err, quiet_noise), quiet_scale(noisy_err, noisy_noise)
+    head = slice(0, clean_n - LOCAL_BEATS)   # beats whose neighbourhood holds no noise
+    np.testing.assert_allclose(after[head], before[head], rtol=0.05)
+    assert np.median(after[clean_n + LOCAL_BEATS:]) > 2 * np.median(after[head])
+    assert np.median(noisy_err) / np.median(err) > 1.5                      # what the plain median would do
+    fusion = Fusion({"reconstruction": "shape"}, ("reconstruction",), scale="quiet")
+    with pytest.raises(ValueError, match="noise"):
+        fusion.fit({"reconstruction": err}, np.zeros(n))
+    fusion.fit({"reconstruction": err}, np.zeros(n), noise=quiet_noise)
+    shuffled = rng.permutation(n)
+    parts = fusion.parts({"reconstruction": noisy_err[shuffled]}, np.zeros(n), noise=noisy_noise[shuffled],
+                         sample=np.arange(n)[shuffled])                     # the time order comes from the samples
+    np.testing.assert_allclose(parts["score"], (noisy_err / after)[shuffled])
+    with pytest.raises(ValueError, match="scale"):
+        Fusion({"reconstruction": "shape"}, ("reconstruction",), scale="local")
+
+
 def test_fusion_sums_minus_log_tail_probabilities_by_what_each_evidence_speaks_about():
     from ecg_utils.detect.fusion import Fusion, reference, surprise
     from ecg_utils.detect.threshold import ThresholdRule

@@ -30,6 +30,7 @@ from ecg_utils.detect.fusion import Fusion
 from ecg_utils.detect.model import DECODERS, POOLINGS, build_autoencoder
 from ecg_utils.errors import DataError
 from ecg_utils.io.dataset import Beats, as_array
+from ecg_utils.signal.morphology import baseline_noise
 
 # isort: off
 import_tensorflow_quietly()  # before TensorFlow, so that its start-up notes stay off the console
@@ -39,7 +40,7 @@ import tensorflow as tf  # noqa: E402
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 
-NORMALIZE = (None, "recording")
+NORMALIZE = (None, "recording", "quiet")
 
 #: The fewest beats ``fit`` trains on, and learns the threshold from: fewer give a threshold that is noise.
 MIN_BEATS = 20
@@ -159,11 +160,15 @@ class AutoencoderDetector(Detector):
         distribution on the validation normals (``reference_``, 1,001 quantiles each), and the score is the sum of
         ``-log p`` (Fisher's combination, :class:`ecg_utils.detect.fusion.Fusion`): no abnormal label is involved. Beats
         more extreme than every validation beat keep their order through a linear tail.
-    normalize : {None, "recording"}
+    normalize : {None, "recording", "quiet"}
         The calibration of the reconstruction error. ``"recording"``: each beat's error is divided by the median
         error of its recording's beats (those passed in the same call; no labels), so that a patient the model fits
         worse overall, whose every beat reconstructs a little worse, is judged against itself and not flooded with
-        flags. The threshold and the reference distributions are learned on validation normals scaled the same way.
+        flags. ``"quiet"`` (needs ``context="template"``): divided instead by the median error of the recording's
+        quiet beats, raised only where the beats around it are noisier (:func:`ecg_utils.detect.fusion.quiet_scale`,
+        each beat's noise from :func:`ecg_utils.signal.morphology.baseline_noise`), so that noise in one stretch
+        does not move the scores of the rest. The threshold and the reference distributions are learned on
+        validation normals scaled the same way.
         Recordings with fewer than :data:`ecg_utils.detect.fusion.MIN_RECORDING_BEATS` beats in a call are scaled by the
         validation normals' median instead. The recommended preset uses it (``python -m bench.calibration``): score a
         recording's beats together, in one call, as the scan does.
@@ -246,6 +251,9 @@ class AutoencoderDetector(Detector):
                               ("normalize", NORMALIZE)):
             if getattr(self, name) not in options:
                 raise ValueError(f"{name} must be one of {options}, got {getattr(self, name)!r}")
+        if self.normalize == "quiet" and self.context != "template":
+            raise ValueError("normalize='quiet' reads each beat's noise against its template: it needs "
+                             f"context='template', got context={self.context!r}")
         for name, least in (("epochs", 1), ("batch_size", 1), ("latent_dim", 1), ("kernel_size", 1),
                             ("predict_batch_size", 1), ("aug_max_shift", 0), ("seed", 0)):
             check_int(name, getattr(self, name), least)
@@ -450,7 +458,7 @@ class AutoencoderDetector(Detector):
         self.scorers_ = self._scorers()
         for scorer in self.scorers_.values():
             scorer.fit(train)
-        self.fusion_ = self._fusion().fit(self._raw(validation), validation.record)
+        self.fusion_ = self._fusion().fit(self._raw(validation), validation.record, **self._noise(validation))
         self.validation_scores_ = self.fusion_.validation_scores_
         if not np.isfinite(self.validation_scores_).all():
             loss = self.history_.get("loss", [float("nan")])[-1]
@@ -475,7 +483,14 @@ class AutoencoderDetector(Detector):
     def _fusion(self) -> Fusion:
         """The calibration and fusion step, unfitted: ``normalize`` scales the reconstruction error per recording."""
         return Fusion({name: s.speaks for name, s in self.scorers_.items()},
-                      (Reconstruction.name,) if self.normalize == "recording" else (), self.threshold_rule_)
+                      (Reconstruction.name,) if self.normalize in ("recording", "quiet") else (), self.threshold_rule_,
+                      scale="quiet" if self.normalize == "quiet" else "median")
+
+    def _noise(self, beats: Beats) -> dict:
+        """What the noise-aware scale needs of validated beats (``noise``, ``sample``), or nothing."""
+        if self.normalize != "quiet":
+            return {}
+        return {"noise": baseline_noise(beats), "sample": beats.sample}
 
     @property
     def reference_(self):
@@ -568,7 +583,7 @@ class AutoencoderDetector(Detector):
         """
         self.check_fitted()
         beats = self._validate(X, "X")
-        return self.fusion_.parts(self._raw(beats), beats.record)
+        return self.fusion_.parts(self._raw(beats), beats.record, **self._noise(beats))
 
     def predict(self, X) -> np.ndarray:
         """1 for beats scored above ``threshold_`` (anomalies), else 0."""

@@ -66,6 +66,56 @@ class Parts(dict):
 #: normals' median instead of its own (a median of a handful of beats says little).
 MIN_RECORDING_BEATS = 50
 
+#: The noise-aware scale (``scale="quiet"``): a recording's quiet beats are those whose baseline noise is at most
+#: QUIET_FACTOR x its QUIET_PERCENTILE-th percentile...
+QUIET_PERCENTILE = 10
+QUIET_FACTOR = 1.5
+#: ... and the scale rises where the LOCAL_QUANTILE of the baseline noise over LOCAL_BEATS beats either side rises
+#: above the same quantile among the quiet beats.
+LOCAL_BEATS = 150
+LOCAL_QUANTILE = 0.25
+#: How ``per_recording`` evidence is scaled: by its recording's median, or noise-aware (:func:`quiet_scale`).
+SCALES = ("median", "quiet")
+
+
+def quiet_beats(noise) -> np.ndarray:
+    """Which beats of a recording are quiet: baseline noise at most :data:`QUIET_FACTOR` x its
+    :data:`QUIET_PERCENTILE`-th percentile (boolean array)."""
+    noise = np.asarray(noise, dtype=np.float64)
+    return noise <= QUIET_FACTOR * np.percentile(noise, QUIET_PERCENTILE)
+
+
+def quiet_scale(values, noise) -> np.ndarray:
+    """The noise-aware scale of one recording's evidence (its beats in time order), one value per beat.
+
+    The median of ``values`` over the recording's *quiet* beats (``noise``, each beat's baseline noise,
+    :func:`ecg_utils.signal.morphology.baseline_noise`, at most :data:`QUIET_FACTOR` x its
+    :data:`QUIET_PERCENTILE`-th percentile), raised by the ratio of the local noise level (the
+    :data:`LOCAL_QUANTILE` of ``noise`` over :data:`LOCAL_BEATS` beats either side) to the quiet beats' where it is
+    higher. A low quantile, not the median, so that a run of ectopic beats (which move against the template outside
+    the QRS too) does not count as noise unless it holds most of the window.
+
+    Why: a normal beat reconstructs well, so its error is mostly the recording's noise floor. The plain median over
+    every beat rises with noise anywhere in the recording, so noise in one stretch lowered every clean beat's score
+    (by a median 25% with electrode-motion noise at 12 dB over 25 of 30 minutes, ``python -m bench.noise``); this
+    scale takes its level from the quiet beats, and lets only the noisy stretch's own beats be judged against a
+    higher floor.
+
+    Examples
+    --------
+    >>> noise = np.r_[np.full(300, 0.1), np.full(300, 0.4)]  # noise after beat 300
+    >>> values = np.r_[np.full(300, 1.0), np.full(300, 3.0)]
+    >>> s = quiet_scale(values, noise)
+    >>> float(s[0]), float(s[-1])
+    (1.0, 4.0)
+    """
+    values, noise = np.asarray(values, dtype=np.float64), np.asarray(noise, dtype=np.float64)
+    quiet = quiet_beats(noise)
+    level = np.median(values[quiet])
+    local = pd.Series(noise).rolling(2 * LOCAL_BEATS + 1, center=True, min_periods=1).quantile(LOCAL_QUANTILE)
+    floor = max(float(np.quantile(noise[quiet], LOCAL_QUANTILE)), 1e-12)
+    return level * np.maximum(1.0, local.to_numpy() / floor)
+
 
 class Fusion:
     """Calibration and fusion of evidences, one step: what turns their raw values into a score and a threshold.
@@ -78,6 +128,10 @@ class Fusion:
         Evidences divided by the median of their recording's beats (those passed in the same call; no labels)
         before anything else, so that a patient whose every beat scores a little higher is judged against itself.
         Recordings with fewer than :data:`MIN_RECORDING_BEATS` beats take the validation normals' median.
+    scale : {"median", "quiet"}
+        ``"quiet"``: instead of the plain median, the noise-aware :func:`quiet_scale`, which needs each beat's
+        baseline noise (``noise=`` to :meth:`fit` and :meth:`parts`) and its time order within its recording
+        (``sample=``, each beat's sample; without it, the order given).
     threshold : ThresholdRule
         How the threshold is learned from the validation normals' fused scores (the detector's
         :class:`~ecg_utils.detect.threshold.ThresholdRule`); default mean + 2 std.
@@ -93,12 +147,15 @@ class Fusion:
     threshold_ : float
     """
 
-    def __init__(self, speaks, per_recording=(), threshold=ThresholdRule()):
+    def __init__(self, speaks, per_recording=(), threshold=ThresholdRule(), scale="median"):
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
         self.speaks = dict(speaks)
         self.per_recording = tuple(per_recording)
         self.threshold = threshold
+        self.scale = scale
 
-    def fit(self, raw, record=None) -> "Fusion":
+    def fit(self, raw, record=None, noise=None, sample=None) -> "Fusion":
         """Learn the medians, references and threshold from the raw evidence of the validation normals.
 
         Parameters
@@ -107,9 +164,14 @@ class Fusion:
             Each evidence of :attr:`speaks` on the validation normals.
         record : array (n,), optional
             Each beat's recording (needed with ``per_recording``).
+        noise, sample : arrays (n,), optional
+            Each beat's baseline noise and sample (with ``scale="quiet"``).
         """
-        self.medians_ = {name: float(np.median(raw[name])) for name in self.per_recording}
-        values = self._scaled(raw, record)
+        whole = None if noise is None or self.scale != "quiet" else np.asarray(noise, dtype=np.float64)
+        self.medians_ = {name: float(np.median(raw[name]) if whole is None else
+                                     np.median(np.asarray(raw[name])[quiet_beats(whole)]))
+                         for name in self.per_recording}
+        values = self._scaled(raw, record, noise, sample)
         n = len(next(iter(values.values())))
         self.reference_ = ({"n": n, **{name: reference(v) for name, v in values.items()}}
                            if len(values) > 1 else None)
@@ -117,7 +179,7 @@ class Fusion:
         self.threshold_ = self.threshold(self.validation_scores_)
         return self
 
-    def parts(self, raw, record=None) -> dict:
+    def parts(self, raw, record=None, noise=None, sample=None) -> dict:
         """The fused score and its parts, float64 arrays (n,).
 
         Returns
@@ -127,16 +189,27 @@ class Fusion:
             timing (``score = shape + timing``); and each evidence's part by its name: ``-log`` of its tail
             probability among the validation normals, or, for a single evidence, its (scaled) value itself.
         """
-        return self._fused(self._scaled(raw, record))
+        return self._fused(self._scaled(raw, record, noise, sample))
 
-    def _scaled(self, raw, record) -> dict:
-        """``raw`` in :attr:`speaks`' order, each ``per_recording`` evidence over its recording's median."""
+    def _scaled(self, raw, record, noise=None, sample=None) -> dict:
+        """``raw`` in :attr:`speaks`' order, each ``per_recording`` evidence over its recording's median (or its
+        :func:`quiet_scale`)."""
         values = {name: np.asarray(raw[name], dtype=np.float64) for name in self.speaks}
+        if self.per_recording and self.scale == "quiet" and noise is None:
+            raise ValueError("the noise-aware scale needs each beat's baseline noise (noise=)")
         for name in self.per_recording:
             if record is None:
                 raise ValueError(f"scaling {name!r} per recording needs each beat's recording")
             groups = pd.Series(values[name]).groupby(np.asarray(record))
-            median, size = groups.transform("median").to_numpy(), groups.transform("size").to_numpy()
+            size = groups.transform("size").to_numpy()
+            if self.scale == "quiet":
+                median = np.empty(len(values[name]))
+                for idx in groups.indices.values():
+                    if sample is not None:
+                        idx = idx[np.argsort(np.asarray(sample)[idx], kind="stable")]
+                    median[idx] = quiet_scale(values[name][idx], np.asarray(noise, dtype=np.float64)[idx])
+            else:
+                median = groups.transform("median").to_numpy()
             median = np.where(size >= MIN_RECORDING_BEATS, median, self.medians_[name])
             values[name] = values[name] / np.maximum(median, 1e-12)
         return values

@@ -122,8 +122,8 @@ def read(cls, folder):
                         "(finite means, stds > 0" + (", 3 RR means and stds)" if det.rr_features else ")"))
     medians = meta.get("medians") if isinstance(meta.get("medians"), dict) else {}
     median = medians.get(Reconstruction.name)
-    if det.normalize == "recording" and not (is_number(median) and np.isfinite(median) and median > 0):
-        raise DataError(f"{meta_path}: normalize='recording' but no valid median reconstruction error is stored "
+    if det.normalize in ("recording", "quiet") and not (is_number(median) and np.isfinite(median) and median > 0):
+        raise DataError(f"{meta_path}: normalize={det.normalize!r} but no valid median reconstruction error is stored "
                         f"('medians': {meta.get('medians')!r})")
     stored, wanted = meta.get("reference"), [Reconstruction.name, *det.evidence]
     if det.evidence and not (isinstance(stored, dict) and isinstance(stored.get("n"), int) and stored["n"] >= 1
@@ -151,7 +151,7 @@ def read(cls, folder):
     det.scorers_ = det._scorers()
     det.fusion_ = det._fusion()
     det.fusion_.reference_ = stored if det.evidence else None
-    det.fusion_.medians_ = {Reconstruction.name: float(median)} if det.normalize == "recording" else {}
+    det.fusion_.medians_ = {Reconstruction.name: float(median)} if det.normalize in ("recording", "quiet") else {}
     det.fusion_.threshold_ = det.threshold_
     det.representation_ = meta.get("representation")
     det.train_info_ = meta.get("train_info") or {}

@@ -91,6 +91,27 @@ def qrs_deviation(beats: Beats) -> np.ndarray:
     return np.abs(beats.X[:, w].astype(np.float64) - beats.template[:, w]).mean(axis=1)
 
 
+def baseline_noise(beats: Beats) -> np.ndarray:
+    """How much each beat moves against its template outside the QRS (:data:`QRS_WINDOW_S`): the median absolute
+    deviation of beat - template there, in the beat's z-score units. A clean beat of the patient's stays near its
+    template between the QRS complexes; noise (electrode motion, muscle) does not. Float64 array (n,).
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> X = np.zeros((2, 100), dtype=np.float32)
+    >>> X[1, ::3], X[1, 1::3] = 0.4, -0.4  # the second beat jitters around its template
+    >>> b = Beats.from_arrays(X, [0, 0], info={"fs": 125, "params": {"before": 0.3}})
+    >>> baseline_noise(dataclasses.replace(b, template=np.zeros_like(X))).round(2).tolist()
+    [0.0, 0.4]
+    """
+    _check(beats)
+    qrs = window(beats, QRS_WINDOW_S)
+    outside = np.r_[0:qrs.start, qrs.stop:beats.length]
+    r = beats.X[:, outside].astype(np.float64) - beats.template[:, outside]
+    return np.median(np.abs(r - np.median(r, axis=1, keepdims=True)), axis=1)
+
+
 def qrs_width(X, fs, r, window_s=QRS_WINDOW_S, level=WIDTH_LEVEL) -> np.ndarray:
     """Width of the QRS complex of each beat (rows of ``X``, R-peak at sample ``r``), in seconds: from the first to
     the last sample of ``window_s`` where the slope ``|dX|`` reaches ``level`` of its largest value there.
