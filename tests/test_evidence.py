@@ -122,11 +122,18 @@ def test_the_shipped_detector_scores_by_its_stored_calibration(shipped_208):
     parts = det.score_parts(beats)
     assert set(parts) == {"score", "shape", "timing", "reconstruction", *det.evidence}
     # the formula, recomputed from the stored quantiles: the sum of -log p of each evidence, the reconstruction error
-    # first taken relative to its recording's median with normalize="recording" (all of 208's beats: one recording)
+    # first taken relative to its recording's median with normalize="recording", to its noise-aware scale with
+    # normalize="quiet" (all of 208's beats: one recording, in time order)
+    from ecg_utils.detect.fusion import quiet_scale
+    from ecg_utils.signal.morphology import baseline_noise
+
     ref = meta["reference"]
     errors = np.abs(det.reconstruct(beats).astype(np.float64) - beats.X).mean(axis=1) / det.scaler_["std"]
     if det.normalize == "recording":
         errors = errors / np.median(errors)
+    elif det.normalize == "quiet":
+        assert np.all(np.diff(beats.sample) > 0)
+        errors = errors / quiet_scale(errors, baseline_noise(beats))
     raw = {"reconstruction": errors, "deviation": np.abs(beats.X - beats.template).mean(axis=1),
            "prematurity": registry()["prematurity"]().decision_function(beats)}
     expected = {n: surprise(raw[n], ref[n], ref["n"]) for n in ("reconstruction", *det.evidence)}

@@ -23,12 +23,14 @@ PRESETS = {
                        "record, no labels); the reconstruction error is fused with the beat's deviation from the template "
                        "(no model) and how premature the beat is for the local rhythm, none where the rhythm is "
                        "irregular (Fisher's combination of tail probabilities on the validation normals); the "
-                       "reconstruction error is taken relative to its recording's median, so that a patient the model "
-                       "fits worse overall is judged against itself (no labels).",
+                       "reconstruction error is taken relative to the median of its recording's quiet beats, raised "
+                       "where the beats around it are noisier, so that a patient the model fits worse overall is "
+                       "judged against itself and noise in one stretch does not move the scores of the rest (no "
+                       "labels).",
         "data": {"representation": "centered", "template_width": 101, "template_regular": 0.95},
         "detector": {"context": "template", "evidence": ["deviation", "prematurity"], "latent_dim": 4,
                      "kernel_size": 5, "pooling": "stride",
-                     "normalize": "recording"},
+                     "normalize": "quiet"},
     },
 }
 
