@@ -9,8 +9,9 @@ recommended preset is trained once per draw and number (6 epochs). Then, on that
 :class:`ecg_utils.detect.fusion.Fusion` is learned on the same validation normals from the same raw evidence
 (:meth:`~ecg_utils.detect.autoencoder.AutoencoderDetector.raw_evidence`) and scores the same test records, so rows of one
 detector differ by the calibration alone: none; the reconstruction error scaled by its recording's median
-(``normalize="recording"``); the reconstruction error and the template deviation both scaled so. Scaling is
-label-free: all of a recording's beats set its scale.
+(``normalize="recording"``); the reconstruction error and the template deviation both scaled so; the reconstruction
+error over the noise-aware scale of its recording's quiet beats (``normalize="quiet"``,
+:func:`ecg_utils.detect.fusion.quiet_scale`). Scaling is label-free: a recording's beats set its scale.
 
 Reported, mean over draws: pooled ROC AUC (every test beat ranked together), the median and worst per-record ROC
 AUC (records with at least 20 abnormal beats: what a user scanning one recording sees), AUC for S and F beats,
@@ -32,11 +33,13 @@ import pandas as pd
 
 from bench.common import environment, training_parser, write_results
 
-#: The calibrations compared: which evidences are scaled by their recording's median.
+#: The calibrations compared: which evidences are scaled per recording, and how (:data:`ecg_utils.detect.fusion.SCALES`:
+#: by the recording's median, or by the noise-aware scale of its quiet beats).
 CALIBRATIONS = {
-    "none": (),
-    "reconstruction per recording": ("reconstruction",),
-    "reconstruction + deviation per recording": ("reconstruction", "deviation"),
+    "none": ((), "median"),
+    "reconstruction per recording": (("reconstruction",), "median"),
+    "reconstruction + deviation per recording": (("reconstruction", "deviation"), "median"),
+    "reconstruction per recording, noise-aware": (("reconstruction",), "quiet"),
 }
 #: A record's own ROC AUC is reported for records with at least this many abnormal beats.
 MIN_ABNORMAL = 20
@@ -63,6 +66,7 @@ def run(data_dir, split_name, seeds, epochs, n_validation, preset="recommended")
     from ecg_utils.detect.fusion import Fusion
     from ecg_utils.detect.presets import get_preset
     from ecg_utils.signal.build import load_split
+    from ecg_utils.signal.morphology import baseline_noise
 
     p = get_preset(preset)
     rows = []
@@ -74,9 +78,11 @@ def run(data_dir, split_name, seeds, epochs, n_validation, preset="recommended")
             det.fit(split.train, split.validation)
             val, test = det.raw_evidence(split.validation), det.raw_evidence(split.test)
             speaks = {name: s.speaks for name, s in det.scorers_.items()}
-            for name, scaled in CALIBRATIONS.items():
-                fusion = Fusion(speaks, scaled).fit(val, split.validation.record)
-                score = fusion.parts(test, split.test.record)["score"]
+            noise = {part: {"noise": baseline_noise(beats), "sample": beats.sample}
+                     for part, beats in (("validation", split.validation), ("test", split.test))}
+            for name, (scaled, how) in CALIBRATIONS.items():
+                fusion = Fusion(speaks, scaled, scale=how).fit(val, split.validation.record, **noise["validation"])
+                score = fusion.parts(test, split.test.record, **noise["test"])["score"]
                 rows.append({"validation_records": n_val, "seed": seed, "calibration": name,
                              "test_records": split.info["test_records"],
                              **_measures(split.test.y, score, split.test.record, fusion.threshold_,

@@ -155,7 +155,7 @@ def test_a_detector_saved_before_the_evidence_had_names_scores_the_same(shipped_
     old = {**meta, "params": {**params, "deviation": "deviation" in on, "rhythm": "prematurity" in on},
            "reference": {old_name.get(k, k): v for k, v in meta["reference"].items()},
            "scaler": {**meta["scaler"], **({"error_median": meta["medians"]["reconstruction"]}
-                                           if params["normalize"] == "recording" else {})}}
+                                           if params["normalize"] in ("recording", "quiet") else {})}}
     old.pop("medians", None)
     folder = tmp_path / "old"
     folder.mkdir()

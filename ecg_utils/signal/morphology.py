@@ -94,7 +94,9 @@ def qrs_deviation(beats: Beats) -> np.ndarray:
 def baseline_noise(beats: Beats) -> np.ndarray:
     """How much each beat moves against its template outside the QRS (:data:`QRS_WINDOW_S`): the median absolute
     deviation of beat - template there, in the beat's z-score units. A clean beat of the patient's stays near its
-    template between the QRS complexes; noise (electrode motion, muscle) does not. Float64 array (n,).
+    template between the QRS complexes; noise (electrode motion, muscle) does not. Float64 array (n,). Beats whose
+    R-peak position is unknown (not centered beats: arrays, Kaggle-format beats given templates) are read over the
+    whole window, the median keeping the QRS's share small.
 
     Examples
     --------
@@ -105,9 +107,14 @@ def baseline_noise(beats: Beats) -> np.ndarray:
     >>> baseline_noise(dataclasses.replace(b, template=np.zeros_like(X))).round(2).tolist()
     [0.0, 0.4]
     """
-    _check(beats)
-    qrs = window(beats, QRS_WINDOW_S)
-    outside = np.r_[0:qrs.start, qrs.stop:beats.length]
+    if beats.template is None:
+        _check(beats)  # the one message for beats without a template
+    params = beats.info.get("params") or {}
+    if "before" in params and "fs" in beats.info and beats.info.get("representation") in (None, "centered"):
+        qrs = window(beats, QRS_WINDOW_S)
+        outside = np.r_[0:qrs.start, qrs.stop:beats.length]
+    else:
+        outside = np.arange(beats.length)
     r = beats.X[:, outside].astype(np.float64) - beats.template[:, outside]
     return np.median(np.abs(r - np.median(r, axis=1, keepdims=True)), axis=1)
 
