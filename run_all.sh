@@ -9,6 +9,14 @@
 # Data: $ECG_DATA_DIR (MIT-BIH WFDB records or the Kaggle CSVs), else data/raw/mitdb or data/,
 # else the MIT-BIH database is downloaded from PhysioNet into data/raw/mitdb.
 set -euo pipefail
+# folder settings given relative to where the command was typed: made absolute before moving, since the notebooks
+# run from notebooks/ and would read them from there
+for var in ECG_DATA_DIR ECG_NSTDB_DIR ECG_CACHE_DIR; do
+  value="${!var:-}"
+  if [ -n "$value" ] && [ "${value#/}" = "$value" ]; then
+    export "$var=$PWD/$value"
+  fi
+done
 cd "$(dirname "$0")"
 profile="${1:-default}"
 case "$profile" in quick|default|full|test) ;; *) echo "usage: $0 [quick|default|full|test]" >&2; exit 2;; esac
