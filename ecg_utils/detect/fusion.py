@@ -85,6 +85,12 @@ def quiet_beats(noise) -> np.ndarray:
     return noise <= QUIET_FACTOR * np.percentile(noise, QUIET_PERCENTILE)
 
 
+def quiet_level(values, noise) -> float:
+    """The median of ``values`` over the quiet beats (:func:`quiet_beats`): :func:`quiet_scale` where no stretch
+    is noisier."""
+    return float(np.median(np.asarray(values, dtype=np.float64)[quiet_beats(noise)]))
+
+
 def quiet_scale(values, noise) -> np.ndarray:
     """The noise-aware scale of one recording's evidence (its beats in time order), one value per beat.
 
@@ -109,9 +115,9 @@ def quiet_scale(values, noise) -> np.ndarray:
     >>> float(s[0]), float(s[-1])
     (1.0, 4.0)
     """
-    values, noise = np.asarray(values, dtype=np.float64), np.asarray(noise, dtype=np.float64)
+    noise = np.asarray(noise, dtype=np.float64)
     quiet = quiet_beats(noise)
-    level = np.median(values[quiet])
+    level = quiet_level(values, noise)
     local = pd.Series(noise).rolling(2 * LOCAL_BEATS + 1, center=True, min_periods=1).quantile(LOCAL_QUANTILE)
     floor = max(float(np.quantile(noise[quiet], LOCAL_QUANTILE)), 1e-12)
     return level * np.maximum(1.0, local.to_numpy() / floor)
@@ -167,9 +173,8 @@ class Fusion:
         noise, sample : arrays (n,), optional
             Each beat's baseline noise and sample (with ``scale="quiet"``).
         """
-        whole = None if noise is None or self.scale != "quiet" else np.asarray(noise, dtype=np.float64)
-        self.medians_ = {name: float(np.median(raw[name]) if whole is None else
-                                     np.median(np.asarray(raw[name])[quiet_beats(whole)]))
+        quiet = self.scale == "quiet" and noise is not None
+        self.medians_ = {name: quiet_level(raw[name], noise) if quiet else float(np.median(raw[name]))
                          for name in self.per_recording}
         values = self._scaled(raw, record, noise, sample)
         n = len(next(iter(values.values())))
@@ -195,8 +200,11 @@ class Fusion:
         """``raw`` in :attr:`speaks`' order, each ``per_recording`` evidence over its recording's median (or its
         :func:`quiet_scale`)."""
         values = {name: np.asarray(raw[name], dtype=np.float64) for name in self.speaks}
-        if self.per_recording and self.scale == "quiet" and noise is None:
-            raise ValueError("the noise-aware scale needs each beat's baseline noise (noise=)")
+        if self.per_recording and self.scale == "quiet":
+            if noise is None:
+                raise ValueError("the noise-aware scale needs each beat's baseline noise (noise=)")
+            noise = np.asarray(noise, dtype=np.float64)
+            sample = None if sample is None else np.asarray(sample)
         for name in self.per_recording:
             if record is None:
                 raise ValueError(f"scaling {name!r} per recording needs each beat's recording")
@@ -206,8 +214,8 @@ class Fusion:
                 median = np.empty(len(values[name]))
                 for idx in groups.indices.values():
                     if sample is not None:
-                        idx = idx[np.argsort(np.asarray(sample)[idx], kind="stable")]
-                    median[idx] = quiet_scale(values[name][idx], np.asarray(noise, dtype=np.float64)[idx])
+                        idx = idx[np.argsort(sample[idx], kind="stable")]
+                    median[idx] = quiet_scale(values[name][idx], noise[idx])
             else:
                 median = groups.transform("median").to_numpy()
             median = np.where(size >= MIN_RECORDING_BEATS, median, self.medians_[name])
