@@ -34,7 +34,7 @@ from ecg_utils.signal.artefact import KIND as ARTEFACT
 from ecg_utils.signal.artefact import SINGLE_LEAD_CORR, artefact, has_lookalike, near, second_lead_support
 from ecg_utils.signal.cutting import beats_from_peaks
 from ecg_utils.signal.disturbances import find_disturbances, remove_hum
-from ecg_utils.signal.peaks import find_peaks, qrs_band
+from ecg_utils.signal.peaks import START_EARLY_S, default_workers, find_peaks, qrs_band, start_workers
 from ecg_utils.signal.quality import COLUMNS as STRETCH_TABLE
 from ecg_utils.signal.quality import PAD_S, unreadable_mask, unreadable_stretches
 from ecg_utils.signal.rhythm import STRETCH_COLUMNS, irregular_stretches, template_correlation
@@ -217,6 +217,8 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                                                                       column=column)
     if isinstance(source, Recording):  # built by hand: check what read_recording would have
         _check_recording(rec)
+    if rec.duration_s >= START_EARLY_S:  # gqrs's worker processes start now, on the cores this stage leaves idle
+        start_workers(default_workers())
     found = find_disturbances(rec.signal, rec.fs)  # mains hum is removed, pacing spikes named
     if found.mains_hz:
         rec = dataclasses.replace(rec, signal=remove_hum(rec.signal, rec.fs, found.mains_hz))

@@ -11,8 +11,9 @@ Three well-kept detectors, each with a known weakness (measured on the MIT-BIH r
     windows (in one call on a 24-hour signal it loses sensitivity): finds ventricular beats, but fires on large
     P and T waves and places its peak 40-120 ms after the R wave.
 ``"gqrs"``
-    ``wfdb.processing.gqrs_detect``: the most accurate alone, but pure Python (several minutes for 24 hours), it
-    fires on noise, and its 280 ms refractory skips every other beat of a fast ventricular run.
+    ``wfdb.processing.gqrs_detect`` (its filters vectorized: :mod:`ecg_utils.signal.fast_gqrs`, the same peaks): the
+    most accurate alone, but slow (per-sample Python: about 35 s for 24 hours at 360 Hz), it fires on noise, and its
+    280 ms refractory skips every other beat of a fast ventricular run.
 ``"hybrid"`` (the default)
     The two fast ones, a careful second look where they disagree, and Pan-Tompkins' two safeguards:
 
@@ -33,8 +34,10 @@ Three well-kept detectors, each with a known weakness (measured on the MIT-BIH r
     were only checked. Measured (``python -m bench.peaks``, EC57, 150 ms; numbers in ``bench/results/peaks.md``):
     DS1 Se 99.85%, +P 99.88%, ventricular beats found 99.60%, 2 double detections (the hybrid before these
     safeguards: 99.71, 99.85, 99.13, 7); gqrs reads its stretches resampled to :data:`GQRS_FS`, which costs 63% of
-    the CPU time of reading them at 360 Hz. On a long recording several processes read gqrs's stretches side by
-    side (:func:`gqrs_ranges`: the same peaks).
+    the CPU time of reading them at 360 Hz, with its filters vectorized (:mod:`ecg_utils.signal.fast_gqrs`, the same
+    peaks: the hybrid's CPU time per hour of signal 1.60 -> 0.52 s on MIT-BIH). On a long recording several
+    processes, started as the recording is read, read gqrs's stretches side by side (:func:`gqrs_ranges`: the same
+    peaks).
 
 Every detector's peaks are moved to the largest ``|signal|`` of the 5-30 Hz band-passed signal nearby
 (:func:`refine_peaks`), so that beats are cut around the R wave whichever detector found them.
@@ -58,19 +61,25 @@ SECOND_LOOK_S = 5.0
 LEAD_IN_S = 5.0
 #: gqrs's detection threshold (wfdb's default is 1.0); where it re-reads, a missed beat costs more than a false one.
 GQRS_THRESHOLD = 0.7
-#: gqrs reads the signal resampled to about this rate (Hz; slower rates are read as they are). It is pure Python, its
-#: cost grows with the samples it reads, and the peaks it finds are moved to the R wave at the signal's own rate
+#: gqrs reads the signal resampled to about this rate (Hz; slower rates are read as they are). It is per-sample Python,
+#: its cost grows with the samples it reads, and the peaks it finds are moved to the R wave at the signal's own rate
 #: (:func:`refine_peaks`). DS1 (``python -m bench.peaks --methods hybrid``), FN / FP / V missed / double detections /
-#: CPU s per hour of signal: 360 Hz (as recorded) 77 / 67 / 13 / 1 / 3.13; 250 Hz 78 / 70 / 16 / 0 / 2.37;
-#: 180 Hz 79 / 62 / 15 / 2 / 1.96; 128 Hz 79 / 73 / 14 / 4 / 1.41. 180 Hz makes the fewest errors; 128 Hz would
-#: be faster, but the kinds of DS1's ventricular beats scanned at 128 Hz were no better (203, 207 and 208: 1,464 V
-#: beats called V, against 1,470 at 360 Hz and 1,498 at 180 Hz; a one-off scan of those records at each rate, not a
-#: benchmark command).
+#: CPU s per hour of signal (wfdb's gqrs, before :mod:`ecg_utils.signal.fast_gqrs`): 360 Hz (as recorded) 77 / 67 /
+#: 13 / 1 / 3.13; 250 Hz 78 / 70 / 16 / 0 / 2.37; 180 Hz 79 / 62 / 15 / 2 / 1.96; 128 Hz 79 / 73 / 14 / 4 / 1.41.
+#: 180 Hz makes the fewest errors; 128 Hz would be faster, but the kinds of DS1's ventricular beats scanned at 128 Hz
+#: were no better (203, 207 and 208: 1,464 V beats called V, against 1,470 at 360 Hz and 1,498 at 180 Hz; a one-off
+#: scan of those records at each rate, not a benchmark command).
 GQRS_FS = 180.0
-#: gqrs's stretches are read by several processes (:func:`gqrs_ranges`) when they hold at least this many seconds of
-#: signal (gqrs reads about 300 s a second): a long recording's, not a typical 30-minute one's, where starting the
-#: processes (about 3 s) would cost more than it saves.
-PARALLEL_MIN_S = 900.0
+#: gqrs's stretches are read by several processes (:func:`parallel_map`) when they hold at least this many seconds of
+#: signal (gqrs reads about 1,600 s of signal a second): a long recording's, not a typical 30-minute one's, where
+#: starting the processes (about 1.2 s) would cost more than it saves. Measured on the shared records joined, hybrid
+#: wall seconds with 1 / 2 processes: 6 h (4,164 s read by gqrs) 2.44 / 2.11; 24 h (14,190 s) 12.9 / 9.0.
+PARALLEL_MIN_S = 3600.0
+#: ... and once this process has started them (loky keeps them), when the calls read at least this many seconds.
+WARM_MIN_S = 300.0
+#: A recording at least this long (seconds) starts the processes in the background as its detection starts
+#: (:func:`start_workers`): they start while this process runs the fast detectors, not when gqrs needs them.
+START_EARLY_S = 3600.0
 #: Pan-Tompkins is called on windows of this many seconds (plus a margin each side).
 WINDOW_S = 600.0
 MARGIN_S = 5.0
@@ -154,7 +163,10 @@ def _sleepecg(signal, fs):
 
 
 def _pantompkins(signal, fs):
-    """NeuroKit2's Pan-Tompkins on 10-minute windows (each with a margin), peaks in samples of the whole signal."""
+    """NeuroKit2's Pan-Tompkins on 10-minute windows (each with a margin), peaks in samples of the whole signal.
+
+    Read here even on a long recording: worker processes would each import NeuroKit2 (about 2 s) to save about as
+    much."""
     import neurokit2 as nk
 
     win, margin, out = int(WINDOW_S * fs), int(MARGIN_S * fs), []
@@ -174,8 +186,9 @@ def _pantompkins(signal, fs):
 
 def _gqrs(signal, fs):
     """``wfdb.processing.gqrs_detect`` at :data:`GQRS_THRESHOLD` on the signal resampled to about :data:`GQRS_FS`
-    (none on a flat or shorter than 1-s signal); peaks in samples of ``signal`` (to be refined at its own rate)."""
-    from wfdb import processing
+    (none on a flat or shorter than 1-s signal); peaks in samples of ``signal`` (to be refined at its own rate).
+    Computed by :func:`ecg_utils.signal.fast_gqrs.gqrs_detect`: wfdb's peaks, about six times faster."""
+    from ecg_utils.signal.fast_gqrs import gqrs_detect
 
     if len(signal) < fs or np.ptp(signal) == 0:
         return np.empty(0, dtype=np.int64)
@@ -186,7 +199,7 @@ def _gqrs(signal, fs):
         rate = fs * ratio.numerator / ratio.denominator
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        p = np.asarray(processing.gqrs_detect(sig=sig, fs=rate, threshold=GQRS_THRESHOLD), dtype=np.int64)
+        p = np.asarray(gqrs_detect(sig, rate, GQRS_THRESHOLD), dtype=np.int64)
     if rate != fs:
         p = np.clip(np.round(p * (fs / rate)).astype(np.int64), 0, len(signal) - 1)
     return p
@@ -205,35 +218,88 @@ def default_workers() -> int:
     return 1 if multiprocessing.parent_process() is not None else cores()
 
 
+#: Set once this process has started worker processes (joblib's loky executor keeps them for the next call).
+_POOL_STARTED = False
+#: The results of :func:`start_workers`' start-up calls while they run.
+_STARTING = None
+
+
+def _warm_up() -> bool:
+    """In a worker process: import what its calls need (wfdb's gqrs, this package)."""
+    import wfdb.processing  # noqa: F401
+
+    from ecg_utils.signal import fast_gqrs  # noqa: F401
+
+    return True
+
+
+def start_workers(workers) -> None:
+    """Start ``workers`` loky processes in the background (each imports what gqrs needs), returning at once; the
+    next :func:`parallel_map` uses them. Nothing when ``workers`` is 1 or they are started already."""
+    global _STARTING
+    if workers > 1 and not _POOL_STARTED and _STARTING is None:
+        from joblib import Parallel, delayed
+
+        try:
+            _STARTING = Parallel(n_jobs=workers, backend="loky", return_as="generator_unordered")(
+                delayed(_warm_up)() for _ in range(workers))
+        except Exception:  # noqa: BLE001 - processes cannot start here: parallel_map falls back and says so
+            _STARTING = None
+
+
+def _started() -> bool:
+    """Whether this process's worker processes are up (waiting for :func:`start_workers`' start-up to finish)."""
+    global _STARTING, _POOL_STARTED
+    if _STARTING is not None:
+        try:
+            _POOL_STARTED = all(list(_STARTING))
+        except Exception:  # noqa: BLE001 - a failed start-up: the next call tries again, and warns if it fails
+            _POOL_STARTED = False
+        _STARTING = None
+    return _POOL_STARTED
+
+
+def parallel_map(func, args, workers, seconds) -> list:
+    """``[func(*a) for a in args]``, by joblib's ``loky`` processes where it pays.
+
+    Processes are used when ``workers > 1``, there is more than one call, and the calls read at least
+    :data:`PARALLEL_MIN_S` seconds of signal (``seconds``), or :data:`WARM_MIN_S` once this process has started them
+    (loky keeps its processes for the next call). loky's processes start afresh (not forked from a caller that may
+    hold TensorFlow's threads) and need no ``if __name__ == "__main__"`` guard in the caller's script. Where processes
+    cannot be started (or one dies), the calls run here, with a warning. The results are the same either way, in
+    the same order.
+    """
+    global _POOL_STARTED
+    least = min(PARALLEL_MIN_S, WARM_MIN_S) if _started() else PARALLEL_MIN_S
+    if workers > 1 and len(args) > 1 and seconds >= least:
+        from concurrent.futures import BrokenExecutor
+
+        from joblib import Parallel, delayed
+
+        try:
+            out = Parallel(n_jobs=min(workers, len(args)), backend="loky")(delayed(func)(*a) for a in args)
+            _POOL_STARTED = True
+            return out
+        except (OSError, BrokenExecutor) as exc:  # no processes here (a sandbox, no /dev/shm), or one was killed
+            warnings.warn(f"{func.__name__} could not run in {workers} processes ({type(exc).__name__}: {exc}); "
+                          f"running its {len(args)} calls in this one", RuntimeWarning, stacklevel=3)
+    return [func(*a) for a in args]
+
+
 def gqrs_ranges(signal, fs, ranges, workers=1) -> list:
     """:func:`_gqrs` on ``signal[start:end]`` for each ``(start, end)`` of ``ranges``: peaks in samples of ``signal``.
 
-    gqrs is pure Python, one core's work. When ``workers > 1`` and the ranges hold at least :data:`PARALLEL_MIN_S`
-    seconds of signal, joblib's ``loky`` processes read them side by side, each range whole: the peaks are the same
-    as read here, in the same order (tested); a short recording pays no process start-up. loky's processes start
-    afresh (not forked from a caller that may hold TensorFlow's threads) and need no ``if __name__ == "__main__"``
-    guard in the caller's script. Where processes cannot be started (or one dies), the ranges are read here, with a
-    warning.
+    gqrs is one core's work; on a long recording several processes read the ranges side by side, each range whole
+    (:func:`parallel_map`): the peaks are the same as read here, in the same order (tested); a short recording pays
+    no process start-up.
 
     Examples
     --------
     >>> gqrs_ranges(np.zeros(3600), 360.0, [(0, 1800), (1800, 3600)])
     [array([], dtype=int64), array([], dtype=int64)]
     """
-    total, found = sum(end - start for start, end in ranges), None
-    if workers > 1 and len(ranges) > 1 and total >= PARALLEL_MIN_S * fs:
-        from concurrent.futures import BrokenExecutor
-
-        from joblib import Parallel, delayed
-
-        try:
-            found = Parallel(n_jobs=min(workers, len(ranges)), backend="loky")(
-                delayed(_gqrs)(signal[start:end], fs) for start, end in ranges)
-        except (OSError, BrokenExecutor) as exc:  # no processes here (a sandbox, no /dev/shm), or one was killed
-            warnings.warn(f"gqrs could not run in {workers} processes ({type(exc).__name__}: {exc}); reading its "
-                          f"{len(ranges)} stretches in this one", RuntimeWarning, stacklevel=2)
-    if found is None:
-        found = [_gqrs(signal[start:end], fs) for start, end in ranges]
+    total = sum(end - start for start, end in ranges)
+    found = parallel_map(_gqrs, [(signal[start:end], fs) for start, end in ranges], workers, total / fs)
     return [p + start for p, (start, _) in zip(found, ranges)]
 
 
@@ -315,6 +381,8 @@ def _hybrid(signal, fs, band, stats, skip, workers=1):
     int64 array
         Peaks, unsorted, possibly closer than the refractory period.
     """
+    if len(signal) >= START_EARLY_S * fs:
+        start_workers(workers)
     a = refine_peaks(band, fs, _sleepecg(signal, fs), *SEARCH["sleepecg"])
     b = refine_peaks(band, fs, _pantompkins(signal, fs), *SEARCH["pantompkins"])
     pos, both = _clusters(np.sort(a), np.sort(b), int(AGREE_S * fs))
