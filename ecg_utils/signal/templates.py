@@ -96,16 +96,25 @@ def running_median(X, width) -> np.ndarray:
     """Column-wise median of ``width`` consecutive rows around each row, the edge rows repeated past the ends.
 
     The result equals ``scipy.ndimage.median_filter(X, size=(width, 1), mode="nearest")`` (for an even width, the
-    higher of the two middle values); pandas' rolling quantile (a skip list) computes it about four times faster,
-    which matters for the 100,000 beats of a 24-hour recording.
+    higher of the two middle values). For an odd width (the default 101) bottleneck's ``move_median`` (a double heap)
+    computes it, about four times faster than pandas' rolling quantile (a skip list), which in turn is about four
+    times faster than scipy: it matters for the 100,000 beats of a 24-hour recording (4.2 s -> 1 s). An even width
+    (a record with fewer regular beats than the width) takes pandas' higher middle value.
 
     Examples
     --------
     >>> running_median(np.array([[1.0], [9.0], [2.0], [3.0]]), 3).ravel().tolist()
     [1.0, 2.0, 3.0, 3.0]
+    >>> running_median(np.array([[1.0], [9.0], [2.0], [3.0]]), 2).ravel().tolist()
+    [1.0, 9.0, 9.0, 3.0]
     """
     X = np.asarray(X)
     left, right = width // 2, width - 1 - width // 2
     padded = np.concatenate([np.repeat(X[:1], left, axis=0), X, np.repeat(X[-1:], right, axis=0)])
-    medians = pd.DataFrame(padded).rolling(width).quantile(0.5, interpolation="higher").to_numpy()
+    if width % 2:
+        import bottleneck
+
+        medians = bottleneck.move_median(padded, width, axis=0)
+    else:
+        medians = pd.DataFrame(padded).rolling(width).quantile(0.5, interpolation="higher").to_numpy()
     return medians[width - 1:width - 1 + len(X)].astype(X.dtype, copy=False)
