@@ -18,7 +18,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from ecg_utils.errors import DataError
 from ecg_utils.io.databases import Database, get_database
@@ -181,6 +180,8 @@ def split_random(beats: Beats, test_size=0.2, validation_size=0.1, seed=0, exclu
     excluded = database_of(beats).excluded
     keep = ~np.isin(beats.record, excluded) if exclude_paced else np.ones(len(beats), bool)
     idx = np.flatnonzero(keep)
+    from sklearn.model_selection import train_test_split  # here: importing the package stays light (1 s less)
+
     rest, test_idx = train_test_split(idx, test_size=test_size, stratify=beats.y[idx], random_state=seed)
     rest_normal = rest[beats.y[rest] == 0]
     train_idx, val_idx = train_test_split(rest_normal, test_size=validation_size, random_state=seed)
@@ -204,6 +205,8 @@ def split_kaggle(train: Beats, test: Beats, validation_size=0.1, seed=0) -> Spli
     The Kaggle rows carry no record id and its train and test files share patients.
     """
     normal = np.flatnonzero(train.is_normal)
+    from sklearn.model_selection import train_test_split
+
     train_idx, val_idx = train_test_split(normal, test_size=validation_size, random_state=seed)
     info = {
         "name": "kaggle",
