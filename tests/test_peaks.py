@@ -124,6 +124,35 @@ def test_gqrs_falls_back_to_this_process_when_processes_cannot_start(rec208, mon
     assert all(np.array_equal(a, b) for a, b in zip(one, two)) and sum(map(len, one)) > 100
 
 
+def test_workers_started_early_are_used_and_find_the_same_peaks(rec208, monkeypatch):
+    """start_workers returns at once; the next call reading WARM_MIN_S or more uses the started processes."""
+    monkeypatch.setattr(peaks_module, "_POOL_STARTED", False)
+    monkeypatch.setattr(peaks_module, "_STARTING", None)
+    x, fs = rec208.signal[:360 * 600], rec208.fs
+    ranges = [(0, 360 * 300), (360 * 300, 360 * 600)]
+    one = peaks_module.gqrs_ranges(x, fs, ranges, workers=1)
+    peaks_module.start_workers(2)
+    assert peaks_module._STARTING is not None
+    two = peaks_module.gqrs_ranges(x, fs, ranges, workers=2)  # 600 s < PARALLEL_MIN_S, >= WARM_MIN_S
+    assert peaks_module._POOL_STARTED and peaks_module._STARTING is None
+    assert all(np.array_equal(a, b) for a, b in zip(one, two)) and sum(map(len, one)) > 500
+
+
+def test_workers_that_cannot_start_leave_the_detection_in_this_process(rec208, monkeypatch):
+    import joblib
+
+    def refuse(*args, **kwargs):
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(peaks_module, "_POOL_STARTED", False)
+    monkeypatch.setattr(peaks_module, "_STARTING", None)
+    monkeypatch.setattr(joblib, "Parallel", refuse)
+    peaks_module.start_workers(2)  # says nothing: the first call that would use them warns
+    assert peaks_module._STARTING is None and not peaks_module._POOL_STARTED
+    x, fs = rec208.signal[:360 * 120], rec208.fs
+    assert len(find_peaks(x, fs, workers=2)) > 100
+
+
 def _workers_in_a_pool(_):
     return peaks_module.default_workers()
 
