@@ -72,3 +72,25 @@ def test_an_unexpected_wfdb_falls_back_to_wfdbs_own_gqrs(mitdb_dir, monkeypatch)
     monkeypatch.setattr(qrs, "gqrs_detect", lambda **kw: called.append(1) or real(**kw))
     np.testing.assert_array_equal(gqrs_detect(x, 180.0, 0.7), real(sig=x, fs=180.0, threshold=0.7))
     assert called == [1]  # the fallback
+
+
+def test_a_wfdb_whose_gqrs_disagrees_is_used_as_it_is_with_a_warning(mitdb_dir, monkeypatch):
+    """Another wfdb whose gqrs changed inside (here: the filter made wrong on purpose) fails the once-per-process
+    check on the synthetic ECG: wfdb's own gqrs is used, and the user is told once."""
+    x = sps.resample_poly(read_record(mitdb_dir, "119").signal[:360 * 60], 1, 2)
+    real = filter_steps
+    monkeypatch.setattr(fast_gqrs, "filter_steps", lambda *a: 2 * real(*a))
+    monkeypatch.setattr(fast_gqrs, "_WARNED", False)
+    fast_gqrs.agrees_with_wfdb.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="does not agree with wfdb"):
+            found = gqrs_detect(x, 180.0, 0.7)
+        np.testing.assert_array_equal(found, processing.gqrs_detect(sig=x, fs=180.0, threshold=0.7))
+    finally:
+        fast_gqrs.agrees_with_wfdb.cache_clear()
+
+
+def test_the_installed_wfdb_passes_the_self_check():
+    import wfdb
+
+    assert fast_gqrs.agrees_with_wfdb(wfdb.__version__)
