@@ -122,8 +122,13 @@ def pacing_spikes(signal, fs) -> np.ndarray:
     if qrs is None or x.size < 2 * w + 3:
         return np.zeros(0, dtype=np.int64)
     s = np.zeros(x.size)
-    s[w:-w] = np.abs(x[w:-w] - 0.5 * (x[:-2 * w] + x[2 * w:]))
-    peak = np.flatnonzero((s[1:-1] > PACING_RATIO * qrs) & (s[1:-1] >= s[:-2]) & (s[1:-1] > s[2:])) + 1
+    d = s[w:-w]  # |x - the mean of its neighbours w samples away|, computed in place (24 hours: 31 M samples)
+    np.add(x[:-2 * w], x[2 * w:], out=d)
+    d *= 0.5
+    np.subtract(x[w:-w], d, out=d)
+    np.abs(d, out=d)
+    above = np.flatnonzero(s[1:-1] > PACING_RATIO * qrs) + 1  # few: the local-maximum test only there
+    peak = above[(s[above] >= s[above - 1]) & (s[above] > s[above + 1])]
     keep, last = [], -np.inf
     for p in peak:
         if p - last >= PACING_REFRACTORY_S * fs:
