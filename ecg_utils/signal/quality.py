@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecg_utils.cluster import local_cores
 from ecg_utils.signal.peaks import qrs_band
 
 KINDS = ("flat", "saturated", "noisy")
@@ -93,15 +94,27 @@ def noisy_stretches(signal, fs, band=None) -> list:
     size, hop = int(NOISE_WINDOW_S * fs), int(NOISE_WINDOW_S * fs) // 2
     if len(band) < size:
         return []
-    bad = np.zeros(len(signal), dtype=bool)
     starts = np.r_[np.arange(0, len(band) - size + 1, hop), len(band) - size]  # half-overlapping, the last at the end
-    for chunk in np.array_split(starts, max(1, len(starts) // 2000)):  # 2,000 windows at a time: bounded memory
+
+    def noisy(chunk):
         w = band[chunk[:, None] + np.arange(size)[None, :]]
         p99, median = np.percentile(w, 99, axis=1), np.median(w, axis=1)
         raw = signal[chunk[:, None] + np.arange(size)[None, :]]
         live = np.ptp(raw, axis=1) >= FLAT_MV  # a flat window is flat, not noisy
-        for a in chunk[live & (p99 < NOISE_RATIO * np.maximum(median, 1e-12))]:
-            bad[a:a + size] = True
+        return chunk[live & (p99 < NOISE_RATIO * np.maximum(median, 1e-12))]
+
+    chunks = np.array_split(starts, max(1, len(starts) // 2000))  # 2,000 windows at a time: bounded memory
+    threads = min(local_cores(), len(chunks))
+    if threads > 1:  # NumPy releases the GIL while it partitions: the chunks of a long recording side by side
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            found = list(pool.map(noisy, chunks))
+    else:
+        found = [noisy(chunk) for chunk in chunks]
+    bad = np.zeros(len(signal), dtype=bool)
+    for a in np.concatenate(found):
+        bad[a:a + size] = True
     return _pad(_runs(bad), fs, len(signal))
 
 
