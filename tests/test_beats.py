@@ -262,3 +262,27 @@ def test_second_lead_beats_are_the_same_beats_cut_from_the_other_lead(mitdb_dir)
     assert np.median(qrs_deviation(s)[v]) > 0.5
     with pytest.raises(DataError, match="build_beats"):
         second_lead_beats(Beats.from_arrays(np.zeros((3, 10)), [0, 0, 0]))
+
+
+def test_beats_cut_twice_inside_filtered_once_filter_the_signal_once(mitdb_dir, monkeypatch):
+    """The scan cuts a recording's beats twice (the artefact test, then the beats it scores): inside
+    ``filtered_once`` the second cut reuses the filtered signal, and its beats are those cut without it."""
+    from ecg_utils.io.records import read_record
+    from ecg_utils.signal import cutting
+
+    rec = read_record(mitdb_dir, "119")
+    x, peaks = rec.signal[:360 * 300], rec.ann_sample[(rec.ann_sample > 400) & (rec.ann_sample < 360 * 299)]
+    alone = [cutting.beats_from_peaks(x, 360.0, p) for p in (peaks, peaks[::2])]
+    calls = []
+    real = cutting.bandpass
+    monkeypatch.setattr(cutting, "bandpass", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with cutting.filtered_once():
+        inside = [cutting.beats_from_peaks(x, 360.0, p) for p in (peaks, peaks[::2])]
+        assert len(calls) == 1
+        cutting.beats_from_peaks(x.copy(), 360.0, peaks)  # another array: filtered again
+        assert len(calls) == 2
+    cutting.beats_from_peaks(x, 360.0, peaks)  # outside the block nothing is kept
+    assert len(calls) == 3 and cutting._FILTERED is None
+    for a, b in zip(alone, inside):
+        np.testing.assert_array_equal(a.X, b.X)
+        np.testing.assert_array_equal(a.sample, b.sample)

@@ -32,7 +32,7 @@ from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
 from ecg_utils.signal.artefact import AGREE_S as ARTEFACT_AGREE_S
 from ecg_utils.signal.artefact import KIND as ARTEFACT
 from ecg_utils.signal.artefact import SINGLE_LEAD_CORR, artefact, has_lookalike, near, second_lead_support
-from ecg_utils.signal.cutting import beats_from_peaks
+from ecg_utils.signal.cutting import beats_from_peaks, filtered_once
 from ecg_utils.signal.disturbances import find_disturbances, remove_hum
 from ecg_utils.signal.peaks import START_EARLY_S, default_workers, find_peaks, qrs_band, start_workers
 from ecg_utils.signal.quality import COLUMNS as STRETCH_TABLE
@@ -246,31 +246,32 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                   f"({timings['peaks']:.1f} s)")
     del band
 
-    t0 = time.perf_counter()
-    info = det.train_info_ or {}
-    if other is None and not isinstance(source, Recording):
-        other = read_other_lead(rec)
-        if other is not None and found.mains_hz:
-            other = dataclasses.replace(other, signal=remove_hum(other.signal, other.fs, found.mains_hz))
-    other = other or None
-    stretches, skip, artefact_beats = _artefacts(rec, other, peaks, stats, stretches, skip, det, info)
-    timings["artefact"] = time.perf_counter() - t0
-    _log(verbose, f"  artefact: {int(artefact_beats.sum()):,} detection(s) neither both fast detectors nor "
-                  + (f"lead {other.lead}" if other is not None else "the template") + " confirm, "
-                  f"{int((stretches.kind == ARTEFACT).sum())} artefact stretch(es) ({timings['artefact']:.1f} s)")
+    with filtered_once():  # the artefact test and the beats cut from the same filtered signal
+        t0 = time.perf_counter()
+        info = det.train_info_ or {}
+        if other is None and not isinstance(source, Recording):
+            other = read_other_lead(rec)
+            if other is not None and found.mains_hz:
+                other = dataclasses.replace(other, signal=remove_hum(other.signal, other.fs, found.mains_hz))
+        other = other or None
+        stretches, skip, artefact_beats = _artefacts(rec, other, peaks, stats, stretches, skip, det, info)
+        timings["artefact"] = time.perf_counter() - t0
+        _log(verbose, f"  artefact: {int(artefact_beats.sum()):,} detection(s) neither both fast detectors nor "
+                      + (f"lead {other.lead}" if other is not None else "the template") + " confirm, "
+                      f"{int((stretches.kind == ARTEFACT).sum())} artefact stretch(es) ({timings['artefact']:.1f} s)")
 
-    t0 = time.perf_counter()
-    readable = ~skip[peaks] & ~artefact_beats if len(peaks) else np.zeros(0, dtype=bool)
-    if readable.sum() < MIN_BEATS:
-        unread = (f"; {skip.sum() / rec.fs:.0f} s of it is unreadable ({', '.join(sorted(set(stretches['kind'])))})"
-                  if skip.any() else "")
-        raise DataError(f"{rec.path}: only {int(readable.sum())} readable beats found in {rec.duration_s:.0f} s of "
-                        f"lead {rec.lead}{unread}; a scan needs at least {MIN_BEATS} (the patient's own template is "
-                        "the median of the 101 nearest regular beats)")
-    segment = np.searchsorted(np.sort(stretches["start"].to_numpy()), peaks[readable], side="right")
-    beats = _cut(rec, peaks[readable], segment, det, info)
-    second = _second_lead_beats(other, peaks[readable], segment, beats, det, info)
-    timings["beats"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        readable = ~skip[peaks] & ~artefact_beats if len(peaks) else np.zeros(0, dtype=bool)
+        if readable.sum() < MIN_BEATS:
+            kinds_read = ", ".join(sorted(set(stretches["kind"])))
+            unread = f"; {skip.sum() / rec.fs:.0f} s of it is unreadable ({kinds_read})" if skip.any() else ""
+            raise DataError(f"{rec.path}: only {int(readable.sum())} readable beats found in {rec.duration_s:.0f} s "
+                            f"of lead {rec.lead}{unread}; a scan needs at least {MIN_BEATS} (the patient's own "
+                            "template is the median of the 101 nearest regular beats)")
+        segment = np.searchsorted(np.sort(stretches["start"].to_numpy()), peaks[readable], side="right")
+        beats = _cut(rec, peaks[readable], segment, det, info)
+        second = _second_lead_beats(other, peaks[readable], segment, beats, det, info)
+        timings["beats"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     parts = det.score_parts(beats)

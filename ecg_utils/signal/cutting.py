@@ -15,6 +15,8 @@ Every beat also carries its RR intervals (previous, next, local mean) in seconds
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from ecg_utils.errors import DataError
@@ -61,11 +63,39 @@ def _kaggle_beats(sig, fs_in, samples, params):
     return X[keep], keep
 
 
+#: Inside :func:`filtered_once`: the signals filtered and resampled so far, by (id, band, rates), with the array.
+_FILTERED = None
+
+
+@contextmanager
+def filtered_once():
+    """Within this block, cutting ``"centered"`` beats from the same signal array again (other peaks, the same
+    filter) reuses its filtered, resampled copy instead of computing it again: the same beats. A scan cuts one
+    recording's beats twice (the artefact test's look-alikes, then the beats it scores): 24 hours, about 1 s. The
+    signal must not change inside the block (the scan's never does); outside it nothing is kept."""
+    global _FILTERED
+    outer, _FILTERED = _FILTERED, {} if _FILTERED is None else _FILTERED
+    try:
+        yield
+    finally:
+        _FILTERED = outer
+
+
+def _filtered(sig, fs_in, band, fs):
+    """``sig`` band-passed and resampled to ``fs`` (reused inside :func:`filtered_once`)."""
+    key = (id(sig), tuple(band), float(fs_in), float(fs))
+    if _FILTERED is not None and key in _FILTERED and _FILTERED[key][0] is sig:
+        return _FILTERED[key][1]
+    x = resample(bandpass(sig, fs_in, tuple(band)), fs_in, fs)
+    if _FILTERED is not None:
+        _FILTERED[key] = (sig, x)  # the array itself is kept: its id cannot be reused by another inside the block
+    return x
+
+
 def _centered_beats(sig, fs_in, samples, params):
     """Filtered, per-beat normalised windows around each R-peak; returns (X, keep-mask)."""
     fs = params["fs"]
-    x = bandpass(sig, fs_in, tuple(params["band"]))
-    x = resample(x, fs_in, fs)
+    x = _filtered(sig, fs_in, params["band"], fs)
     pos = np.round(samples * fs / fs_in).astype(np.int64)
     before, after = int(round(params["before"] * fs)), int(round(params["after"] * fs))
     keep = (pos - before >= 0) & (pos + after <= len(x))
