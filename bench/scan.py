@@ -301,6 +301,8 @@ def main(argv=None) -> int:
     p.add_argument("--parts", nargs="+", choices=["quality", "day"], default=["quality", "day"])
     p.add_argument("--repeats", type=int, default=3, help="scans of the 24-hour recording; the median is reported")
     args = p.parse_args(argv)
+    if args.repeats < 1:
+        p.error(f"--repeats must be 1 or more, got {args.repeats}")
     folder = find_data_dir(args.data_dir)
     t0 = time.perf_counter()
     result = {"command": "python -m bench.scan" + "".join(" " + shlex.quote(a) for a in argv),

@@ -80,7 +80,6 @@ def test_a_wfdb_whose_gqrs_disagrees_is_used_as_it_is_with_a_warning(mitdb_dir, 
     x = sps.resample_poly(read_record(mitdb_dir, "119").signal[:360 * 60], 1, 2)
     real = filter_steps
     monkeypatch.setattr(fast_gqrs, "filter_steps", lambda *a: 2 * real(*a))
-    monkeypatch.setattr(fast_gqrs, "_WARNED", False)
     fast_gqrs.agrees_with_wfdb.cache_clear()
     try:
         with pytest.warns(RuntimeWarning, match="does not agree with wfdb"):

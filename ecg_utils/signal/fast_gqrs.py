@@ -11,8 +11,8 @@ signal). :func:`gqrs_detect` then returns exactly what ``wfdb.processing.gqrs_de
 and SVDB records, at 128, 180 and 360 Hz).
 
 It relies on the internals of wfdb's ``GQRS`` class (``requirements.txt`` pins wfdb); :func:`gqrs_detect` falls back
-to ``wfdb.processing.gqrs_detect`` where the class does not look as expected, or where, once per process, the two
-disagree on a 30-s synthetic ECG (:func:`agrees_with_wfdb`: another wfdb version whose gqrs changed), with a warning.
+to ``wfdb.processing.gqrs_detect``, with a warning, where, checked once per process, the class does not look as
+expected or the two disagree on a 30-s synthetic ECG (:func:`agrees_with_wfdb`: another wfdb whose gqrs changed).
 """
 from __future__ import annotations
 
@@ -140,13 +140,18 @@ def _synthetic_ecg(fs=180.0, seconds=30.0, seed=0) -> np.ndarray:
 def agrees_with_wfdb(version) -> bool:
     """Whether :class:`VectorizedGQRS` finds exactly what the installed wfdb's ``gqrs_detect`` finds on
     :func:`_synthetic_ecg` (30 s at 180 Hz, threshold 0.7; about 0.05 s), checked once per process and wfdb
-    ``version``."""
+    ``version``; where not, a warning says that wfdb's own gqrs is used."""
     from wfdb.processing import qrs
 
     x = _synthetic_ecg()
     expected = np.asarray(qrs.gqrs_detect(sig=x, fs=180.0, threshold=0.7))
     found = _vectorized(qrs, x, 180.0, 0.7)
-    return len(expected) > 10 and found is not None and np.array_equal(found, expected)
+    agrees = len(expected) > 10 and found is not None and np.array_equal(found, expected)
+    if not agrees:
+        warnings.warn(f"the vectorized gqrs does not agree with wfdb {version}'s gqrs_detect on a synthetic ECG; "
+                      "using wfdb's own (about 6x slower). requirements.txt pins the wfdb it was checked against",
+                      RuntimeWarning, stacklevel=3)
+    return agrees
 
 
 def _vectorized(qrs, sig, fs, threshold):
@@ -177,21 +182,5 @@ def gqrs_detect(sig, fs, threshold=1.0) -> np.ndarray:
     from wfdb.processing import qrs
 
     sig = np.asarray(sig, dtype=np.float64)
-    found = None
-    if _looks_as_expected(qrs):
-        if agrees_with_wfdb(wfdb.__version__):
-            found = _vectorized(qrs, sig, fs, threshold)
-        elif not _WARNED:
-            _warn_once(wfdb.__version__)
+    found = _vectorized(qrs, sig, fs, threshold) if agrees_with_wfdb(wfdb.__version__) else None
     return found if found is not None else np.asarray(qrs.gqrs_detect(sig=sig, fs=fs, threshold=threshold))
-
-
-_WARNED = False
-
-
-def _warn_once(version):
-    global _WARNED
-    _WARNED = True
-    warnings.warn(f"the vectorized gqrs does not agree with wfdb {version}'s gqrs_detect on a synthetic ECG; using "
-                  "wfdb's own (slower: about 6x). requirements.txt pins the wfdb it was checked against",
-                  RuntimeWarning, stacklevel=3)
