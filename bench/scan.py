@@ -2,6 +2,7 @@
 
     python -m bench.scan                 # 3 seeds, 6-epoch cap (as python -m bench), about 6 min on 2 cores
     python -m bench.scan --seeds 1       # quicker
+    python -m bench.scan --parts svdb    # the SVDB records scanned by the shipped detector, about 3 min
 
 1. **Detected vs reference beats, inter-patient.** For each seed, the recommended preset is trained twice on the DS1
    normals: once on beats cut at the reference annotations (scored on the DS2 reference beats: today's number),
@@ -12,7 +13,9 @@
 2. **The shipped detector** (``ecg_utils/models/recommended``) scanning the DS2 records the same way. For 1 and 2, each
    flagged beat's kind (V, S, F, Q) is read against the reference as EC57's ``bxb`` reads it
    (:func:`ecg_utils.metrics.ec57_kinds`), and each record's families are counted (and those a reviewer opens).
-3. **A 24-hour recording**: the shared records' MLII leads joined end to end until 24 h at 360 Hz (31.1 M samples),
+3. **The SVDB records** (``--parts svdb``; other patients, 128 Hz, leads ECG1 and ECG2; ``$ECG_SVDB_DIR``, else
+   ``svdb`` beside the MIT-BIH folder): every one scanned by the shipped detector, read as in 2.
+4. **A 24-hour recording**: the shared records' MLII leads joined end to end until 24 h at 360 Hz (31.1 M samples),
    written as one WFDB record, scanned and written (table, annotations, report) in a fresh process, ``--repeats``
    times (default 3): the median run's wall time per stage and peak memory (``VmHWM``), every run's wall time.
 
@@ -108,7 +111,22 @@ def quality(data_dir, seeds, epochs) -> dict:
     return out
 
 
-# -- 3: a 24-hour recording ------------------------------------------------------------------------
+def svdb(data_dir) -> dict:
+    """The shipped detector (trained on MIT-BIH) scanning every SVDB record found (other patients, 128 Hz, leads ECG1
+    and ECG2) as a user scans a recording: the kinds of the scanned beats against the SVDB reference beats."""
+    from ecg_utils.detect.pretrained import load_detector
+    from ecg_utils.io.records import find_data_dir, resolve_records
+
+    folder = find_data_dir(Path(data_dir).parent / "svdb", kind="svdb")  # its setting, or svdb/ beside MIT-BIH's
+    records = resolve_records(folder)
+    shipped, _ = load_detector(None)
+    out = scan_split(shipped, folder, records)
+    out["records_scanned"] = records
+    print(f"SVDB scanned by the shipped detector: ROC AUC {out['metrics']['roc_auc']:.4f}", flush=True)
+    return out
+
+
+# -- 4: a 24-hour recording ------------------------------------------------------------------------
 def make_24h(data_dir, folder, hours=HOURS) -> Path:
     """The shared records' MLII leads (baseline removed by their median) joined to ``hours`` at 360 Hz, as a WFDB
     record ``holter.hea`` (format 16) in ``folder``."""
@@ -204,6 +222,38 @@ def _mean_std(values, digits=3):
     return f"{np.mean(values):.{digits}f}" + (f" ± {np.std(values, ddof=1):.{digits}f}" if len(values) > 1 else "")
 
 
+#: The head of a kinds table (:func:`_kinds_rows`).
+KINDS_HEAD = ("| beats | VEB Se | VEB +P | SVEB Se | SVEB +P | VEB Se avg | VEB +P avg | SVEB Se avg | SVEB +P avg | "
+              "normal flagged | F flagged | false beats flagged | families to review |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def _kinds_rows(kind, runs) -> list:
+    """The rows of a kinds table for runs of :func:`scan_split`: the flags read by their reasons, then by their kinds."""
+    lines = []
+    e = [r["ec57_kinds"] for r in runs]
+    cells = [_mean_std([100 * x[c][f] if x[c][f] is not None else None for x in e], 1)
+             for f in ("se", "ppv") for c in ("VEB", "SVEB")]
+    cells = [cells[0], cells[2], cells[1], cells[3]]
+    avg = [_mean_std([100 * x[c][f] if x[c][f] is not None else None for x in e], 1)
+           for c in ("VEB", "SVEB") for f in ("se_average", "ppv_average")]
+    reviewed = [v["families_reviewed"] for r in runs for v in r["records"].values()]
+    before = [r["ec57_reasons"] for r in runs if "ec57_reasons" in r]
+    if before:  # the same flags read by their reasons, before the kinds (shape -> VEB, only timing -> SVEB)
+        lines.append(f"| {kind}, from the reasons | " + " | ".join(
+            _mean_std([100 * x[c][f] if x[c][f] is not None else None for x in before], 1)
+            for c in ("VEB", "SVEB") for f in ("se", "ppv")) + " | - | - | - | - | "
+            f"{_mean_std([100 * r['metrics']['normal_fpr'] for r in runs], 1)} | "
+            f"{_mean_std([100 * r['metrics']['detection']['F']['rate'] for r in runs if r['metrics']['detection']['F']['rate'] is not None], 1)} | "
+            f"{np.mean([r['metrics']['unlabelled']['flagged'] for r in runs]):.0f} | - |")
+    lines.append(f"| {kind} | " + " | ".join(cells + avg) + " | "
+                 f"{_mean_std([100 * x['N_flagged'] for x in e], 1)} | "
+                 f"{_mean_std([100 * x['F_flagged']['rate'] for x in e if x['F_flagged']['rate'] is not None], 1)} | "
+                 f"{np.mean([r['false_beats_flagged'] for r in runs]):.0f} | "
+                 f"{np.median(reviewed):.0f} (most {max(reviewed)}) |")
+    return lines
+
+
 def markdown(result) -> str:
     q, d = result.get("quality"), result.get("day")
     lines = ["# Scanning unannotated recordings", "",
@@ -241,33 +291,29 @@ def markdown(result) -> str:
                   "sensitivity and positive predictivity (%), normal and fusion beats flagged (any kind), detections "
                   "matching no reference beat still flagged, and the families a reviewer opens to confirm every flag "
                   "(median and most over records).", "",
-                  "| beats | VEB Se | VEB +P | SVEB Se | SVEB +P | VEB Se avg | VEB +P avg | SVEB Se avg | SVEB +P avg | "
-                  "normal flagged | F flagged | false beats flagged | families to review |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  *KINDS_HEAD]
         for kind in ("detected", "shipped"):
             runs = [r for r in q[kind] if "ec57_kinds" in r]
-            if not runs:
-                continue
-            e = [r["ec57_kinds"] for r in runs]
-            cells = [_mean_std([100 * x[c][f] if x[c][f] is not None else None for x in e], 1)
-                     for f in ("se", "ppv") for c in ("VEB", "SVEB")]
-            cells = [cells[0], cells[2], cells[1], cells[3]]
-            avg = [_mean_std([100 * x[c][f] if x[c][f] is not None else None for x in e], 1)
-                   for c in ("VEB", "SVEB") for f in ("se_average", "ppv_average")]
-            reviewed = [v["families_reviewed"] for r in runs for v in r["records"].values()]
-            before = [r["ec57_reasons"] for r in runs if "ec57_reasons" in r]
-            if before:  # the same flags read by their reasons, before the kinds (shape -> VEB, only timing -> SVEB)
-                lines.append(f"| {kind}, from the reasons | " + " | ".join(
-                    _mean_std([100 * x[c][f] if x[c][f] is not None else None for x in before], 1)
-                    for c in ("VEB", "SVEB") for f in ("se", "ppv")) + " | - | - | - | - | "
-                    f"{_mean_std([100 * r['metrics']['normal_fpr'] for r in runs], 1)} | "
-                    f"{_mean_std([100 * r['metrics']['detection']['F']['rate'] for r in runs if r['metrics']['detection']['F']['rate'] is not None], 1)} | "
-                    f"{np.mean([r['metrics']['unlabelled']['flagged'] for r in runs]):.0f} | - |")
-            lines.append(f"| {kind} | " + " | ".join(cells + avg) + " | "
-                         f"{_mean_std([100 * x['N_flagged'] for x in e], 1)} | "
-                         f"{_mean_std([100 * x['F_flagged']['rate'] for x in e if x['F_flagged']['rate'] is not None], 1)} | "
-                         f"{np.mean([r['false_beats_flagged'] for r in runs]):.0f} | "
-                         f"{np.median(reviewed):.0f} (most {max(reviewed)}) |")
+            if runs:
+                lines += _kinds_rows(kind, runs)
+    sv = result.get("svdb")
+    if sv:
+        m = sv["metrics"]
+        lines += ["", "## The SVDB records scanned: other patients, another database", ""]
+        if sv.get("command") and sv["command"] != result["command"]:
+            lines += [f"Regenerate with `{sv['command']}`. Run {sv['date']}.", ""]
+        lines += [f"The shipped detector (trained on MIT-BIH) scans each of the {len(sv['records_scanned'])} SVDB "
+                  "records found (128 Hz, leads ECG1 and ECG2, other patients) as a user scans a recording, with no "
+                  "choice made on them; scanned beats labelled by the reference beat they match within 150 ms, their "
+                  "kinds read as above.", "",
+                  "| ROC AUC | AUC S | AUC V | AUC F | detected S / V / F @thr | normal FPR @thr | false beats (flagged) "
+                  "| reference beats not scored |", "|---|---|---|---|---|---|---|---|",
+                  f"| {_mean_std([m['roc_auc']])} | "
+                  + " | ".join(_mean_std([m["roc_auc_per_class"][c]]) for c in "SVF")
+                  + " | " + " / ".join(_mean_std([m["detection"][c]["rate"]], 2) for c in "SVF")
+                  + f" | {_mean_std([m['normal_fpr']])} | {m['unlabelled']['n']} ({m['unlabelled']['flagged']}) | "
+                  f"{sv['reference_beats_not_scored']} of {sv['reference_beats']:,} |", "", *KINDS_HEAD,
+                  *_kinds_rows("shipped", [sv])]
     if d:
         lines += ["", f"## A {d['hours']:.0f}-hour recording, end to end", ""]
         if d.get("command") and d["command"] != result["command"]:
@@ -298,7 +344,7 @@ def main(argv=None) -> int:
         write_atomic(argv[3], json.dumps(worker_24h(argv[1], argv[2]), default=json_default))
         return 0
     p = training_parser("python -m bench.scan", __doc__, seeds=3)
-    p.add_argument("--parts", nargs="+", choices=["quality", "day"], default=["quality", "day"])
+    p.add_argument("--parts", nargs="+", choices=["quality", "svdb", "day"], default=["quality", "svdb", "day"])
     p.add_argument("--repeats", type=int, default=3, help="scans of the 24-hour recording; the median is reported")
     args = p.parse_args(argv)
     if args.repeats < 1:
@@ -310,6 +356,9 @@ def main(argv=None) -> int:
               "config": {"seeds": args.seeds, "epochs": args.epochs}}
     if "quality" in args.parts:
         result["quality"] = quality(folder, args.seeds, args.epochs)
+    if "svdb" in args.parts:
+        result["svdb"] = svdb(folder)
+        result["svdb"].update(command=result["command"], date=result["date"])
     if "day" in args.parts:
         result["day"] = day(folder, args.repeats)
         result["day"].update(command=result["command"], date=result["date"])
@@ -327,7 +376,7 @@ def keep_other_parts(path, result, parts) -> dict:
         earlier = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return result
-    kept = {part: earlier[part] for part in ("quality", "day") if part not in parts and part in earlier}
+    kept = {part: earlier[part] for part in ("quality", "svdb", "day") if part not in parts and part in earlier}
     if "quality" in kept:  # the top-level command and date are the quality run's
         return {**result, **kept, "command": earlier.get("command"), "date": earlier.get("date"),
                 "config": earlier.get("config"), "wall_seconds": earlier.get("wall_seconds"),

@@ -94,6 +94,21 @@ def test_the_second_lead_reads_both_ways(mitdb_dir):
     assert (both.kind[s] == "S").mean() >= (alone.kind[s] == "S").mean() - 0.02 > 0.7
 
 
+def test_aberrant_supraventricular_beats_of_828_are_s_not_v(svdb_dir):
+    """SVDB 828: premature atrial beats whose QRS is wide in ECG1 (aberrant conduction) but the patient's in ECG2,
+    each after the patient's P wave: supraventricular, not ventricular (99 of 150 were V before the rule, 19 after);
+    its ventricular beats stay V."""
+    from ecg_utils.signal.build import second_lead_beats
+
+    b = build_beats("svdb", svdb_dir, records=["828"], representation="centered", template_width=101, verbose=False)
+    det = pretrained.load_detector(None)[0]
+    flagged = det.score_parts(b)["score"] > det.threshold_
+    t, _ = classify(b, flagged, second=second_lead_beats(b))
+    s, v = b.y == S_, b.y == V_
+    assert s.sum() > 100 and (t.kind[s] == "V").mean() < 0.25 and (t.kind[s] == "S").mean() > 0.5
+    assert (t.kind[v] == "V").all()
+
+
 # --- families -------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("record", ["119", "208"])
