@@ -2,7 +2,7 @@
 
     python -m bench.scan                 # 3 seeds, 6-epoch cap (as python -m bench), about 6 min on 2 cores
     python -m bench.scan --seeds 1       # quicker
-    python -m bench.scan --parts svdb    # the SVDB records scanned by the shipped detector, about 3 min
+    python -m bench.scan --parts svdb    # the SVDB records scanned by the shipped detector, about 1 min
 
 1. **Detected vs reference beats, inter-patient.** For each seed, the recommended preset is trained twice on the DS1
    normals: once on beats cut at the reference annotations (scored on the DS2 reference beats: today's number),

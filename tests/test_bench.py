@@ -116,3 +116,25 @@ def test_calibration_bench_measures_ranking_and_the_rate_asked_for():
     assert 0.95 < m["roc_auc"] < 1 and 0.95 < m["record_auc_worst"] <= m["record_auc_median"] < 1
     assert m["fpr_at_1"] == pytest.approx(0.01, rel=0.3)         # test normals like the validation normals
     assert m["normal_fpr"] == pytest.approx(0.023, abs=0.01) and m["records_over_10"] == 0
+
+
+def test_scan_bench_reports_the_svdb_records_scanned_and_keeps_them(svdb_dir, tmp_path):
+    """``bench.scan --parts svdb``: an SVDB record scanned by the shipped detector, its kinds read against the
+    reference; the section is written, and a later ``--parts day`` run keeps it."""
+    from bench.scan import keep_other_parts, markdown, scan_split
+    from ecg_utils.detect.pretrained import load_detector
+
+    sv = scan_split(load_detector(None)[0], svdb_dir, ["800"])
+    assert sv["reference_beats"] > 1500 and sv["reference_beats_not_scored"] < 0.01 * sv["reference_beats"]
+    assert 0.0 <= sv["ec57_kinds"]["VEB"]["se"] <= 1.0
+    sv.update(records_scanned=["800"], command="python -m bench.scan --parts svdb", date="2026-12-01T00:00:00")
+    result = {"command": sv["command"], "date": sv["date"], "environment": {"cpu": "cpu", "cpus_usable": 2},
+              "config": {"seeds": 1, "epochs": 1}, "svdb": sv, "wall_seconds": 1.0}
+    text = markdown(result)
+    assert "## The SVDB records scanned" in text and "each of the 1 SVDB records" in text
+    row = next(line for line in text.splitlines() if line.startswith("| shipped |"))
+    assert f"{100 * sv['ec57_kinds']['VEB']['se']:.1f}" in row
+    (tmp_path / "scan.json").write_text(json.dumps(result, default=float))
+    later = keep_other_parts(tmp_path / "scan.json", {"command": "python -m bench.scan --parts day", "day": {}},
+                             ["day"])
+    assert later["svdb"]["records_scanned"] == ["800"]

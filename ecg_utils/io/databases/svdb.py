@@ -14,8 +14,9 @@ from ecg_utils.io.databases import Database
 #: All 78 records of the database (PhysioNet svdb 1.0.0).
 SVDB_RECORDS = tuple(str(r) for r in (*range(800, 813), *range(820, 830), *range(840, 895)))
 
-#: The records the test suite reads (two of each side, and 805, whose wide ventricular beats were detected twice).
-TEST_RECORDS = ("800", "801", "802", "803", "805")
+#: The records the test suite reads (two of each side; 805, whose wide ventricular beats were detected twice; 828, whose
+#: premature atrial beats are conducted aberrantly).
+TEST_RECORDS = ("800", "801", "802", "803", "805", "828")
 #: PhysioNet's SHA-256 checksums of the files of the 33 records 800-849 (``SHA256SUMS.txt`` of svdb 1.0.0).
 SHA256SUMS = Path(__file__).resolve().parent / "svdb_SHA256SUMS.txt"
 
