@@ -116,6 +116,7 @@ def measure(beats, stretches, ref, classes, symbols, fs, n, clean_n, vf=()) -> d
     det_flagged_of_ref[found] = flagged[ref_match[found]]
 
     ref_ok = ~mask[ref] if len(ref) else np.zeros(0, dtype=bool)
+    ref_ok[found] &= readable[ref_match[found]]  # a beat found but marked unreadable is not read either
     idx_r = np.flatnonzero(readable)
     ref_match_r, matched_r = match_beats(det[idx_r], ref[ref_ok], tol)
     in_noisy_r = ref[ref_ok] >= clean_n

@@ -17,6 +17,7 @@ from ecg_utils.detect.pretrained import load_detector
 from ecg_utils.errors import DataError
 from ecg_utils.io.records import read_record
 from ecg_utils.scan import scan
+from ecg_utils.scan.noisy_families import REASON as NOISE_REASON
 from ecg_utils.scan.table import ARTEFACT_REASON
 from ecg_utils.signal.artefact import KIND, artefact, has_lookalike, near, second_lead_support
 from ecg_utils.signal.matching import match_beats
@@ -72,7 +73,7 @@ def test_noise_detections_are_unreadable_not_flagged(scans):
     artefact_s = st.duration_s[st.kind == KIND].sum()
     assert artefact_s > 60 and (st.start[st.kind == KIND] >= (CLEAN_S - 10) * fs).all()   # in the noisy part only
     reasons = set(false.reason[~false.readable])
-    assert reasons <= {ARTEFACT_REASON, f"unreadable signal ({KIND})", "unreadable signal (noisy)",
+    assert reasons <= {ARTEFACT_REASON, NOISE_REASON, f"unreadable signal ({KIND})", "unreadable signal (noisy)",
                        f"unreadable signal (noisy, {KIND})", f"unreadable signal ({KIND}, noisy)"}, reasons
 
 
@@ -85,6 +86,27 @@ def test_a_clean_two_lead_record_keeps_its_beats(scans):
     v = (classes == 2) & found
     assert clean.table.readable.to_numpy()[ref_match[v]].mean() == 1.0        # no V beat hidden as artefact
     assert (clean.table.reason == ARTEFACT_REASON).sum() <= 2
+
+
+def test_flags_whose_family_lives_only_in_noise_are_unreadable(scans):
+    """Beats the noise distorts into shapes found nowhere in the clean minutes are unreadable, with the reason; the
+    clean scan keeps every flag, and the ventricular beats of the clean minutes stay flagged in the noisy scan."""
+    results, samples, classes, fs = scans
+    noisy, clean = results["noisy"].table, results["clean"].table
+    taken = noisy[noisy.reason == NOISE_REASON]
+    assert len(taken) >= 10 and (taken["sample"] >= (CLEAN_S - 15) * fs).all()
+    assert not taken.readable.any() and not taken.flagged.any() and taken.score.isna().all()
+    assert not (clean.reason == NOISE_REASON).any()
+    ref_match, _ = match_beats(noisy["sample"].to_numpy(), samples, int(0.15 * fs))
+    v_clean = (classes == 2) & (ref_match >= 0) & (samples < CLEAN_S * fs)
+    assert noisy.flagged.to_numpy()[ref_match[v_clean]].mean() > 0.95
+    normal_noisy = (classes == 0) & (ref_match >= 0) & (samples >= CLEAN_S * fs)
+    assert noisy.flagged.to_numpy()[ref_match[normal_noisy]].mean() < 0.1
+    # the family table counts the flags that stand, as the beat table does
+    fam = results["noisy"].families
+    per_family = noisy[noisy.flagged].groupby("family").size()
+    assert fam.flagged.tolist() == [int(per_family.get(f, 0)) for f in fam.family]
+    assert results["noisy"].summary()["unreadable_noise_shapes"] == len(taken)
 
 
 def test_the_second_lead_supports_its_qrs_and_not_a_spike_of_the_first(mitdb_dir):

@@ -186,6 +186,21 @@ def test_the_bench_counts_one_scan_against_the_reference():
     assert counts["auc_clean"] == 1.0 and part["y"].tolist() == [0, 1]
 
 
+def test_the_bench_leaves_a_beat_found_but_marked_unreadable_out_of_the_readable_figures():
+    """A reference beat whose detection the scan marked unreadable (not in any stretch) is not read: neither found
+    nor missed over the readable signal, found over all of it."""
+    from bench.noise import measure
+
+    beats = pd.DataFrame({"sample": [151, 251], "readable": [True, False], "score": [5.0, np.nan],
+                          "flagged": [True, False]})
+    stretches = pd.DataFrame({"kind": pd.Series(dtype=str), "start": pd.Series(dtype=np.int64),
+                              "end": pd.Series(dtype=np.int64)})
+    counts, _ = measure(beats, stretches, np.array([150, 250]), np.array([0, 2]), np.array(["N", "V"]), 100.0, 400,
+                        100)
+    assert (counts["tp"], counts["fn"]) == (2, 0)
+    assert (counts["ref_readable"], counts["tp_readable"], counts["fn_readable"]) == (1, 1, 0)
+
+
 def test_the_bench_leaves_the_second_lead_clean_only_when_it_reads_one(tmp_path, capsys):
     """``--clean-second-lead`` (one electrode moving) needs the second lead: with ``--leads 1`` it is one line and exit
     2, nothing written."""

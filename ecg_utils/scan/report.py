@@ -130,6 +130,13 @@ def _notes(notes) -> str:
     return f'<div id="notes"><p>About the input:</p><ul>{items}</ul></div>'
 
 
+def _noise_shapes(s) -> str:
+    """The sentence on the flags taken back as noise (their shape is found only in noisy signal), or nothing."""
+    n = s.get("unreadable_noise_shapes", 0)
+    return (f" {n:,} more beats above the threshold have a shape found only where the signal is noisy: they are "
+            "unreadable (noise), not flagged." if n else "")
+
+
 def write_report(result, folder) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into ``folder``."""
     folder = Path(folder)
@@ -200,7 +207,7 @@ def report_html(result, figure_dir) -> str:
 <p>Kinds: {esc(kinds)}. Why: {esc(reasons)}. "Premature" means the beat came early for the local rhythm; "unusual
 shape" means it differs from this patient's own typical beat more than normal beats do. {explained:,} more beats
 scored above the threshold belong to a normal family and came at their expected time{or_second}: they are normal,
-not flagged.
+not flagged.{_noise_shapes(s)}
 {fam['count']:,} beat families; {fam['with_flags']:,} hold a flagged beat (what a reviewer opens to confirm every
 flag). Median heart rate {hr}. {esc(rhythm_text)} {esc(_episode_text(s['episodes']['per_rhythm']))}
 {esc(unread)}</p>

@@ -28,6 +28,8 @@ from ecg_utils.scan.burden import burden
 from ecg_utils.scan.episodes import COLUMNS as EPISODE_COLUMNS
 from ecg_utils.scan.episodes import episode_summary, rhythm_episodes
 from ecg_utils.scan.kinds import FAMILY_COLUMNS, KIND_NAMES, KINDS, classify
+from ecg_utils.scan.noisy_families import REASON as NOISE_REASON
+from ecg_utils.scan.noisy_families import untrusted
 from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
 from ecg_utils.signal.artefact import AGREE_S as ARTEFACT_AGREE_S
 from ecg_utils.signal.artefact import KIND as ARTEFACT
@@ -134,6 +136,7 @@ class Scan:
             "reasons": {r: int((flagged.reason == r).sum()) for r in REASONS},
             "kinds": {k: int((flagged.kind == k).sum()) for k in KINDS[1:]},
             "above_threshold": int((readable.score > self.threshold).sum()),
+            "unreadable_noise_shapes": int((b.reason == NOISE_REASON).sum()),
             "burden": burden(b.kind, hours),
             "families": self.family_summary(),
             "heart_rate_bpm_median": float(np.nanmedian(readable.heart_rate_bpm)) if len(readable) else None,
@@ -281,10 +284,13 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     timings["rhythm"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     kinds, families = beat_kinds(beats, parts["score"] > det.threshold_, second)
+    noisy = None if kinds is None else untrusted(beats, kinds)  # flags whose family lives only in noise
+    if noisy is not None and noisy.any():
+        families = _without(families, beats.record[noisy], kinds["family"].to_numpy()[noisy])
     timings["kinds"] = time.perf_counter() - t0
     table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches,
                        None if kinds is None else kinds["kind"].to_numpy(),
-                       None if kinds is None else kinds["family"].to_numpy(), artefact_beats)
+                       None if kinds is None else kinds["family"].to_numpy(), artefact_beats, noisy)
     inside = np.zeros(len(table), dtype=bool)
     for a, b in zip(rhythm.start, rhythm.end):
         inside |= (table["sample"].to_numpy() >= a) & (table["sample"].to_numpy() <= b)
@@ -294,7 +300,9 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     _log(verbose, f"  scored {len(beats):,} beats ({timings['beats']:.1f} s to cut them, {timings['score']:.1f} s to "
                   f"score): {above:,} above the threshold {det.threshold_:.3g}")
     _log(verbose, f"  kinds: {int(table.flagged.sum()):,} flagged once the {len(families)} beat families were read "
-                  f"({timings['kinds']:.1f} s): " + ", ".join(f"{(table.kind == k).sum():,} {k}" for k in KINDS[1:]))
+                  f"({timings['kinds']:.1f} s): " + ", ".join(f"{(table.kind == k).sum():,} {k}" for k in KINDS[1:])
+         + (f"; {int(noisy.sum()):,} of a shape found only in noisy signal unreadable" if noisy is not None
+            and noisy.any() else ""))
     if len(rhythm):
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
     counts = {k: v for k, v in stats.items() if np.ndim(v) == 0}  # the summary's numbers, not the sample lists
@@ -302,6 +310,15 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     return Scan(rec, table, stretches, float(det.threshold_), det_name, timings, counts,
                 episodes=rhythm_episodes(table, rhythm), disturbances=found.summary(), notes=notes, families=families,
                 irregular=rhythm, second_lead=other.lead if other is not None else None)
+
+
+def _without(families, records, family) -> pd.DataFrame:
+    """The family table with the flags taken back from ``family`` (one entry per beat taken back) uncounted."""
+    taken = pd.Series(1, index=pd.MultiIndex.from_arrays([records, family])).groupby(level=[0, 1]).sum()
+    key = pd.MultiIndex.from_arrays([families["record"].to_numpy(), families["family"].to_numpy()])
+    out = families.copy()
+    out["flagged"] = out["flagged"].to_numpy() - taken.reindex(key, fill_value=0).to_numpy()
+    return out
 
 
 def beat_kinds(beats, above, second=None):

@@ -39,13 +39,15 @@ ARTEFACT_REASON = "unreadable signal (artefact: neither both R-peak detectors no
 
 
 def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches, kinds=None,
-               families=None, artefact=None) -> pd.DataFrame:
+               families=None, artefact=None, noisy=None) -> pd.DataFrame:
     """The per-beat table: every detected peak, scored where readable and far enough from the ends to be cut.
 
     ``kinds`` and ``families`` (one per cut beat, :func:`ecg_utils.scan.kinds.classify`) give each scored beat its
     kind and family; a beat is ``flagged`` when its score is above ``threshold`` and its kind is not N (without
     kinds, every beat above the threshold is flagged, kind Q). Beats not scored have kind "" and family -1.
-    ``artefact`` marks the detections found to be artefact (their reason says so).
+    ``artefact`` marks the detections found to be artefact (their reason says so); ``noisy`` (one per cut beat,
+    :func:`ecg_utils.scan.noisy_families.untrusted`) the flags that cannot be trusted: those beats are unreadable, not
+    scored, with the reason.
     """
     from ecg_utils.signal.rr import rr_intervals
 
@@ -77,6 +79,14 @@ def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches
     if artefact is not None:
         why[np.asarray(artefact, dtype=bool) & ~readable & (kinds_of_stretch == "")] = ARTEFACT_REASON
     why[readable & ~scored] = "too close to the recording's start or end to cut"
+    if noisy is not None and np.any(noisy):
+        from ecg_utils.scan.noisy_families import REASON
+
+        at = np.flatnonzero(scored)[np.asarray(noisy, dtype=bool)]
+        table.loc[at, ["score", "shape", "timing"]] = np.nan
+        table.loc[at, "readable"], table.loc[at, "flagged"] = False, False
+        kind[at], family[at], why[at] = "", -1, REASON
+        table["kind"], table["family"] = kind, family
     table["reason"] = why
     table["irregular_rhythm"] = False
     return table[list(COLUMNS)]
