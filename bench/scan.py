@@ -111,13 +111,19 @@ def quality(data_dir, seeds, epochs) -> dict:
     return out
 
 
-def svdb(data_dir) -> dict:
-    """The shipped detector (trained on MIT-BIH) scanning every SVDB record found (other patients, 128 Hz, leads ECG1
-    and ECG2) as a user scans a recording: the kinds of the scanned beats against the SVDB reference beats."""
-    from ecg_utils.detect.pretrained import load_detector
-    from ecg_utils.io.records import find_data_dir, resolve_records
+def svdb_folder(data_dir) -> Path:
+    """The SVDB records' folder: ``$ECG_SVDB_DIR``, else ``svdb`` beside the MIT-BIH folder (DataError if none)."""
+    from ecg_utils.io.records import find_data_dir
 
-    folder = find_data_dir(Path(data_dir).parent / "svdb", kind="svdb")  # its setting, or svdb/ beside MIT-BIH's
+    return find_data_dir(Path(data_dir).parent / "svdb", kind="svdb")
+
+
+def svdb(folder) -> dict:
+    """The shipped detector (trained on MIT-BIH) scanning every SVDB record in ``folder`` (other patients, 128 Hz,
+    leads ECG1 and ECG2) as a user scans a recording: the kinds of the scanned beats against the SVDB reference beats."""
+    from ecg_utils.detect.pretrained import load_detector
+    from ecg_utils.io.records import resolve_records
+
     records = resolve_records(folder)
     shipped, _ = load_detector(None)
     out = scan_split(shipped, folder, records)
@@ -350,6 +356,7 @@ def main(argv=None) -> int:
     if args.repeats < 1:
         p.error(f"--repeats must be 1 or more, got {args.repeats}")
     folder = find_data_dir(args.data_dir)
+    sv_folder = svdb_folder(folder) if "svdb" in args.parts else None  # a missing folder said before any work
     t0 = time.perf_counter()
     result = {"command": "python -m bench.scan" + "".join(" " + shlex.quote(a) for a in argv),
               "date": datetime.datetime.now().isoformat(timespec="seconds"), "environment": environment(),
@@ -357,7 +364,7 @@ def main(argv=None) -> int:
     if "quality" in args.parts:
         result["quality"] = quality(folder, args.seeds, args.epochs)
     if "svdb" in args.parts:
-        result["svdb"] = svdb(folder)
+        result["svdb"] = svdb(sv_folder)
         result["svdb"].update(command=result["command"], date=result["date"])
     if "day" in args.parts:
         result["day"] = day(folder, args.repeats)

@@ -285,12 +285,13 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     t0 = time.perf_counter()
     kinds, families = beat_kinds(beats, parts["score"] > det.threshold_, second)
     noisy = None if kinds is None else untrusted(beats, kinds)  # flags whose family lives only in noise
-    if noisy is not None and noisy.any():
-        families = _without(families, beats.record[noisy], kinds["family"].to_numpy()[noisy])
     timings["kinds"] = time.perf_counter() - t0
     table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches,
                        None if kinds is None else kinds["kind"].to_numpy(),
                        None if kinds is None else kinds["family"].to_numpy(), artefact_beats, noisy)
+    if noisy is not None and noisy.any():  # the families count the flags that stand
+        standing = table.family[table.flagged].value_counts()
+        families = families.assign(flagged=[int(standing.get(f, 0)) for f in families.family])
     inside = np.zeros(len(table), dtype=bool)
     for a, b in zip(rhythm.start, rhythm.end):
         inside |= (table["sample"].to_numpy() >= a) & (table["sample"].to_numpy() <= b)
@@ -310,15 +311,6 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     return Scan(rec, table, stretches, float(det.threshold_), det_name, timings, counts,
                 episodes=rhythm_episodes(table, rhythm), disturbances=found.summary(), notes=notes, families=families,
                 irregular=rhythm, second_lead=other.lead if other is not None else None)
-
-
-def _without(families, records, family) -> pd.DataFrame:
-    """The family table with the flags taken back from ``family`` (one entry per beat taken back) uncounted."""
-    taken = pd.Series(1, index=pd.MultiIndex.from_arrays([records, family])).groupby(level=[0, 1]).sum()
-    key = pd.MultiIndex.from_arrays([families["record"].to_numpy(), families["family"].to_numpy()])
-    out = families.copy()
-    out["flagged"] = out["flagged"].to_numpy() - taken.reindex(key, fill_value=0).to_numpy()
-    return out
 
 
 def beat_kinds(beats, above, second=None):
