@@ -124,6 +124,46 @@ def test_gqrs_falls_back_to_this_process_when_processes_cannot_start(rec208, mon
     assert all(np.array_equal(a, b) for a, b in zip(one, two)) and sum(map(len, one)) > 100
 
 
+def test_pan_tompkins_read_in_pieces_finds_what_one_call_finds(rec208, monkeypatch):
+    """The pieces of whole windows (with their margins) that worker processes read give the one call's peaks."""
+    monkeypatch.setattr(peaks_module, "WINDOW_S", 120.0)  # 15 windows in 30 minutes: pieces cut inside the record
+    x, fs = rec208.signal, rec208.fs
+    whole = peaks_module._pantompkins(x, fs)
+    for n in (2, 3, 4):
+        pieces = peaks_module._pantompkins_pieces(len(x), fs, n)
+        assert len(pieces) == n and pieces[0][0] == 0 and pieces[-1][1] == len(x)
+        parts = [peaks_module._pantompkins(x[a:b], fs, lead, end) + a for a, b, lead, end in pieces]
+        np.testing.assert_array_equal(np.concatenate(parts), whole)
+    assert len(whole) > 2500
+
+
+def test_fast_detectors_in_processes_find_what_this_process_finds(rec208, monkeypatch):
+    """Pan-Tompkins in worker processes while sleepecg reads here: the same peaks; where the processes cannot start,
+    both run here (sleepecg once) with a warning."""
+    import joblib
+
+    monkeypatch.setattr(peaks_module, "PARALLEL_MIN_S", 0.0)
+    monkeypatch.setattr(peaks_module, "WINDOW_S", 300.0)
+    x, fs = rec208.signal[:360 * 900], rec208.fs
+    one = peaks_module._fast_peaks(x, fs, 1)
+    two = peaks_module._fast_peaks(x, fs, 2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    calls = []
+    real = peaks_module._sleepecg
+    monkeypatch.setattr(peaks_module, "_sleepecg", lambda *a: calls.append(1) or real(*a))
+
+    def refuse(*args, **kwargs):
+        raise OSError("no /dev/shm")
+
+    monkeypatch.setattr(joblib, "Parallel", refuse)
+    with pytest.warns(RuntimeWarning, match="could not run in 2 processes"):
+        three = peaks_module._fast_peaks(x, fs, 2)
+    assert len(calls) == 1
+    for a, b in zip(one, three):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_workers_started_early_are_used_and_find_the_same_peaks(rec208, monkeypatch):
     """start_workers returns at once; the next call reading WARM_MIN_S or more uses the started processes."""
     monkeypatch.setattr(peaks_module, "_POOL_STARTED", False)

@@ -153,13 +153,18 @@ def plot_families(signal, fs, beats, families, n=8, members=12, context_s=3.0, s
     import datetime as dt
 
     shown = families_shown(beats, families, n)
-    fig = new_figure(fig, figsize=(10, 1.9 * max(len(shown), 1)), layout="constrained")
+    height = 1.9 * max(len(shown), 1)
+    fig = new_figure(fig, figsize=(10, height))
     if not len(shown):
         ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no beat families (no beat could be read)", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    axes = fig.subplots(len(shown), 2, squeeze=False, width_ratios=[1, 3])
+    # fixed margins in inches (a constrained layout of these 2 x n axes took about 1 s to draw a report's figure)
+    rows = len(shown)
+    gap = 0.62 / ((height - 0.95 - 0.62 * (rows - 1)) / rows)  # 0.62 in between rows, as a share of a row's height
+    axes = fig.subplots(rows, 2, squeeze=False, width_ratios=[1, 3], gridspec_kw=dict(
+        left=0.01, right=0.99, bottom=0.5 / height, top=1 - 0.4 / height, hspace=gap, wspace=0.17))
     a_s, b_s, half = int(0.3 * fs), int(0.5 * fs), int(context_s * fs)
     t_beat = np.arange(-a_s, b_s) / fs
     for (left, right), (_, fam) in zip(axes, shown.iterrows()):

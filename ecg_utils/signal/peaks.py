@@ -36,8 +36,8 @@ Three well-kept detectors, each with a known weakness (measured on the MIT-BIH r
     safeguards: 99.71, 99.85, 99.13, 7); gqrs reads its stretches resampled to :data:`GQRS_FS`, which costs 63% of
     the CPU time of reading them at 360 Hz, with its filters vectorized (:mod:`ecg_utils.signal.fast_gqrs`, the same
     peaks: the hybrid's CPU time per hour of signal 1.60 -> 0.52 s on MIT-BIH). On a long recording several
-    processes, started as the recording is read, read gqrs's stretches side by side (:func:`gqrs_ranges`: the same
-    peaks).
+    processes, started as the recording is read, read Pan-Tompkins' windows (:func:`_fast_peaks`) and gqrs's
+    stretches (:func:`gqrs_ranges`) side by side: the same peaks.
 
 Every detector's peaks are moved to the largest ``|signal|`` of the 5-30 Hz band-passed signal nearby
 (:func:`refine_peaks`), so that beats are cut around the R wave whichever detector found them.
@@ -162,15 +162,17 @@ def _sleepecg(signal, fs):
     return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
 
 
-def _pantompkins(signal, fs):
-    """NeuroKit2's Pan-Tompkins on 10-minute windows (each with a margin), peaks in samples of the whole signal.
+def _pantompkins(signal, fs, lead=0, end=None):
+    """NeuroKit2's Pan-Tompkins on 10-minute windows (each with a margin), peaks in samples of ``signal``.
 
-    Read here even on a long recording: worker processes would each import NeuroKit2 (about 2 s) to save about as
-    much."""
+    The windows start at ``lead`` and every :data:`WINDOW_S` after it, up to ``end`` (default: the signal's end);
+    the margins may read the signal before ``lead`` and after ``end``: a piece of the signal with its margins, read
+    with ``lead`` and ``end`` set, gives the peaks the whole signal gives there (:func:`_pantompkins_pieces`)."""
     import neurokit2 as nk
 
     win, margin, out = int(WINDOW_S * fs), int(MARGIN_S * fs), []
-    for start in range(0, len(signal), win):
+    end = len(signal) if end is None else end
+    for start in range(lead, end, win):
         a, b = max(0, start - margin), min(len(signal), start + win + margin)
         seg = signal[a:b]
         if np.ptp(seg) == 0:
@@ -180,8 +182,31 @@ def _pantompkins(signal, fs):
             cleaned = nk.ecg_clean(seg, sampling_rate=fs, method="pantompkins1985")
             found = nk.ecg_findpeaks(cleaned, sampling_rate=fs, method="pantompkins1985")["ECG_R_Peaks"]
         p = np.asarray(found, dtype=np.int64) + a
-        out.append(p[(p >= start) & (p < start + win)])
+        out.append(p[(p >= start) & (p < min(start + win, end))])
     return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+
+
+def _pantompkins_pieces(n, fs, pieces) -> list:
+    """``(a, b, lead, end)`` for :func:`_pantompkins` on ``signal[a:b]`` with ``lead`` and ``end``, in ``pieces``
+    runs of whole windows that together read what one call on the ``n`` samples reads."""
+    win, margin = int(WINDOW_S * fs), int(MARGIN_S * fs)
+    windows = -(-n // win)
+    cuts = [win * round(k * windows / pieces) for k in range(pieces)] + [n]
+    cuts = sorted(set(min(c, n) for c in cuts))
+    return [(max(0, s - margin), min(n, e + margin), s - max(0, s - margin), e - max(0, s - margin))
+            for s, e in zip(cuts[:-1], cuts[1:])]
+
+
+def _fast_peaks(signal, fs, workers):
+    """sleepecg's and Pan-Tompkins's peaks (unrefined). On a long recording Pan-Tompkins (NeuroKit2's per-sample
+    Python, about 5 s for 24 hours) reads pieces of whole windows in ``workers`` processes while sleepecg reads here
+    (:func:`parallel_map`; the same peaks)."""
+    pieces = _pantompkins_pieces(len(signal), fs, workers) if workers > 1 else []
+    if len(pieces) > 1:
+        pt, a = parallel_map(_pantompkins, [(signal[x:y], fs, lead, end) for x, y, lead, end in pieces], workers,
+                             len(signal) / fs, meanwhile=lambda: _sleepecg(signal, fs))
+        return a, np.concatenate([p + x for p, (x, *_) in zip(pt, pieces)])
+    return _sleepecg(signal, fs), _pantompkins(signal, fs)
 
 
 def _gqrs(signal, fs):
@@ -222,7 +247,8 @@ _STARTING = None
 
 
 def _warm_up() -> bool:
-    """In a worker process: import what its calls need (wfdb's gqrs, this package)."""
+    """In a worker process: import what its calls need (NeuroKit2's Pan-Tompkins, wfdb's gqrs, this package)."""
+    import neurokit2  # noqa: F401
     import wfdb.processing  # noqa: F401
 
     from ecg_utils.signal import fast_gqrs  # noqa: F401
@@ -256,7 +282,7 @@ def _started() -> bool:
     return _POOL_STARTED
 
 
-def parallel_map(func, args, workers, seconds) -> list:
+def parallel_map(func, args, workers, seconds, meanwhile=None):
     """``[func(*a) for a in args]``, by joblib's ``loky`` processes where it pays.
 
     Processes are used when ``workers > 1``, there is more than one call, and the calls read at least
@@ -265,8 +291,12 @@ def parallel_map(func, args, workers, seconds) -> list:
     hold TensorFlow's threads) and need no ``if __name__ == "__main__"`` guard in the caller's script. Where processes
     cannot be started (or one dies), the calls run here, with a warning. The results are the same either way, in
     the same order.
+
+    With ``meanwhile`` (a function of no argument) it returns ``(results, meanwhile())``, ``meanwhile`` running here
+    while the processes work.
     """
     global _POOL_STARTED
+    here, here_wanted = None, meanwhile is not None  # meanwhile runs once, even when the processes fail after it
     least = min(PARALLEL_MIN_S, WARM_MIN_S) if _started() else PARALLEL_MIN_S
     if workers > 1 and len(args) > 1 and seconds >= least:
         from concurrent.futures import BrokenExecutor
@@ -274,13 +304,20 @@ def parallel_map(func, args, workers, seconds) -> list:
         from joblib import Parallel, delayed
 
         try:
-            out = Parallel(n_jobs=min(workers, len(args)), backend="loky")(delayed(func)(*a) for a in args)
+            out = Parallel(n_jobs=min(workers, len(args)), backend="loky", return_as="generator")(
+                delayed(func)(*a) for a in args)
+            if meanwhile is not None:
+                here, meanwhile = meanwhile(), None
+            out = list(out)
             _POOL_STARTED = True
-            return out
+            return (out, here) if here_wanted else out
         except (OSError, BrokenExecutor) as exc:  # no processes here (a sandbox, no /dev/shm), or one was killed
             warnings.warn(f"{func.__name__} could not run in {workers} processes ({type(exc).__name__}: {exc}); "
                           f"running its {len(args)} calls in this one", RuntimeWarning, stacklevel=3)
-    return [func(*a) for a in args]
+    out = [func(*a) for a in args]
+    if meanwhile is not None:
+        here = meanwhile()
+    return (out, here) if here_wanted else out
 
 
 def gqrs_ranges(signal, fs, ranges, workers=1) -> list:
@@ -380,8 +417,8 @@ def _hybrid(signal, fs, band, stats, skip, workers=1):
     """
     if len(signal) >= START_EARLY_S * fs:
         start_workers(workers)
-    a = refine_peaks(band, fs, _sleepecg(signal, fs), *SEARCH["sleepecg"])
-    b = refine_peaks(band, fs, _pantompkins(signal, fs), *SEARCH["pantompkins"])
+    a, b = _fast_peaks(signal, fs, workers)
+    a, b = refine_peaks(band, fs, a, *SEARCH["sleepecg"]), refine_peaks(band, fs, b, *SEARCH["pantompkins"])
     pos, both = _clusters(np.sort(a), np.sort(b), int(AGREE_S * fs))
     skipped = skip[pos] if skip is not None else np.zeros(len(pos), dtype=bool)
     both = both | skipped  # where the signal cannot be read, a second look cannot help: keep what was found

@@ -22,6 +22,7 @@ quantiles). ``python -m bench.records`` evaluates the stretches on every record 
 """
 from __future__ import annotations
 
+import math
 import statistics
 
 import numpy as np
@@ -222,20 +223,23 @@ def early_beats(beats: Beats, normal=None, early=EARLY_RATIO, abrupt=ABRUPT_RATI
 
 
 def _early_one(rr, normal, early, abrupt, window, late_reset, run_limit):
+    """:func:`early_beats` on one record's beats in time order (Python floats and lists: a per-beat loop)."""
     n = len(rr)
-    expected, is_early = np.full(n, np.nan), np.zeros(n, dtype=bool)
-    learned, run, lates, last_learned, previous = [], 0, 0, -n - 1, np.nan
+    rr, normal = np.asarray(rr, dtype=np.float64).tolist(), np.asarray(normal, dtype=bool).tolist()
+    expected, is_early = [math.nan] * n, [False] * n
+    learned, run, lates, last_learned, previous = [], 0, 0, -n - 1, math.nan
+    median, isfinite = statistics.median, math.isfinite
     for i in range(n):
         x = rr[i]
-        nn = bool(normal[i] and i > 0 and normal[i - 1] and np.isfinite(x))
+        nn = normal[i] and i > 0 and normal[i - 1] and isfinite(x)
         if learned and i - last_learned > run_limit:
             learned, run = [], 0
-        ref = float(statistics.median(learned[-window:])) if len(learned) >= 3 else np.nan
+        ref = float(median(learned[-window:])) if len(learned) >= 3 else math.nan
         expected[i] = ref
-        if not np.isfinite(x):
+        if not isfinite(x):
             run, previous = 0, x
             continue
-        if not np.isfinite(ref):
+        if not isfinite(ref):
             if nn:
                 learned.append(x)
                 last_learned = i
@@ -255,4 +259,4 @@ def _early_one(rr, normal, early, abrupt, window, late_reset, run_limit):
                     learned.append(x)
                     last_learned = i
         previous = x
-    return expected, is_early
+    return np.array(expected, dtype=np.float64), np.array(is_early, dtype=bool)
