@@ -34,6 +34,8 @@ CONSTANTS = (
     ("kinds", "FUSION_FIT", (0.8, 0.9)),
     ("kinds", "FUSION_GAIN", (0.0, 0.1)),
     ("kinds", "FUSION_PARTNER", (3, 30)),
+    ("kinds", "FUSION_SHIFT_S", (0.0, 0.032)),
+    ("kinds", "FUSION_FLAGGED", (0.0, 0.3, 0.7)),
     ("kinds", "SECOND_LEAD_SHARE", (0.3, 0.7)),
     ("rhythm", "EARLY_RATIO", (0.85, 0.88)),
     ("rhythm", "ABRUPT_RATIO", (0.85, 0.95)),

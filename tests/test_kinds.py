@@ -58,6 +58,38 @@ def test_fusion_beats_are_flagged_and_some_called_f(kinds):
     assert (t[(t.record == "208") & (t.y == N_)].kind == "F").mean() < 0.01
 
 
+def test_fusion_beats_whose_two_activations_start_apart_are_f(beats, kinds, monkeypatch):
+    """208's fusion family 6 is a blend of the dominant and the ventricular QRS only with the ventricular one moved
+    by a few milliseconds (FUSION_SHIFT_S): 195 of its 372 F beats called F with the move, 149 without."""
+    from ecg_utils.scan import kinds as kinds_module
+
+    t = kinds[0]
+    f = ((t.record == "208") & (t.y == F_)).to_numpy()
+    monkeypatch.setattr(kinds_module, "FUSION_SHIFT_S", 0.0)
+    without, _ = classify(beats, t.above.to_numpy())
+    assert (t.kind[f] == "F").sum() > (without.kind.to_numpy()[f] == "F").sum() + 25
+    assert (t[(t.record == "208") & (t.y == N_)].kind == "F").mean() < 0.01
+
+
+def test_a_family_the_detector_mostly_passes_is_not_fusion(svdb_dir):
+    """SVDB 828: its second largest family (516 beats, 504 N) blends the dominant and the ventricular QRS but only 4%
+    of its beats are above the threshold: a normal variant of the patient's QRS, not fusion (FUSION_FLAGGED). Every
+    fusion family is flagged in at least that share of its beats; 828 has no F beat, and few N beats are called F."""
+    from ecg_utils.scan.kinds import FUSION_FLAGGED
+    from ecg_utils.signal.build import second_lead_beats
+
+    b = build_beats("svdb", svdb_dir, records=["828"], representation="centered", template_width=101, verbose=False)
+    det = pretrained.load_detector(None)[0]
+    flagged = det.score_parts(b)["score"] > det.threshold_
+    t, families = classify(b, flagged, second=second_lead_beats(b))
+    share = pd.Series(flagged).groupby(t.family.to_numpy()).mean()
+    fusion = families[families.kind == "F"]
+    assert all(share[f] >= FUSION_FLAGGED for f in fusion.family)
+    largest = families.sort_values("beats", ascending=False).iloc[:3]
+    assert (largest.kind == "N").all() and largest.beats.iloc[1] > 300
+    assert ((b.y == N_) & (t.kind.to_numpy() == "F")).sum() <= 5
+
+
 def test_only_flagged_beats_get_a_kind_and_flags_are_only_taken_back(kinds):
     t = kinds[0]
     assert set(t.kind) <= set(KINDS)
