@@ -296,7 +296,7 @@ def parallel_map(func, args, workers, seconds, meanwhile=None):
     while the processes work.
     """
     global _POOL_STARTED
-    here, here_wanted = None, meanwhile is not None  # meanwhile runs once, even when the processes fail after it
+    results, here, ran = None, None, False
     least = min(PARALLEL_MIN_S, WARM_MIN_S) if _started() else PARALLEL_MIN_S
     if workers > 1 and len(args) > 1 and seconds >= least:
         from concurrent.futures import BrokenExecutor
@@ -304,20 +304,20 @@ def parallel_map(func, args, workers, seconds, meanwhile=None):
         from joblib import Parallel, delayed
 
         try:
-            out = Parallel(n_jobs=min(workers, len(args)), backend="loky", return_as="generator")(
+            pending = Parallel(n_jobs=min(workers, len(args)), backend="loky", return_as="generator")(
                 delayed(func)(*a) for a in args)
             if meanwhile is not None:
-                here, meanwhile = meanwhile(), None
-            out = list(out)
+                here, ran = meanwhile(), True
+            results = list(pending)
             _POOL_STARTED = True
-            return (out, here) if here_wanted else out
         except (OSError, BrokenExecutor) as exc:  # no processes here (a sandbox, no /dev/shm), or one was killed
             warnings.warn(f"{func.__name__} could not run in {workers} processes ({type(exc).__name__}: {exc}); "
                           f"running its {len(args)} calls in this one", RuntimeWarning, stacklevel=3)
-    out = [func(*a) for a in args]
-    if meanwhile is not None:
-        here = meanwhile()
-    return (out, here) if here_wanted else out
+    if results is None:
+        results = [func(*a) for a in args]
+    if meanwhile is None:
+        return results
+    return results, (here if ran else meanwhile())  # meanwhile runs once, even when the processes fail after it
 
 
 def gqrs_ranges(signal, fs, ranges, workers=1) -> list:
