@@ -17,6 +17,7 @@ from ecg_utils.detect.pretrained import load_detector
 from ecg_utils.errors import DataError
 from ecg_utils.io.records import read_record
 from ecg_utils.scan import scan
+from ecg_utils.scan.noisy_families import P_REASON as NOISE_P_REASON
 from ecg_utils.scan.noisy_families import REASON as NOISE_REASON
 from ecg_utils.scan.table import ARTEFACT_REASON
 from ecg_utils.signal.artefact import KIND, artefact, has_lookalike, near, second_lead_support
@@ -73,7 +74,7 @@ def test_noise_detections_are_unreadable_not_flagged(scans):
     artefact_s = st.duration_s[st.kind == KIND].sum()
     assert artefact_s > 60 and (st.start[st.kind == KIND] >= (CLEAN_S - 10) * fs).all()   # in the noisy part only
     reasons = set(false.reason[~false.readable])
-    assert reasons <= {ARTEFACT_REASON, NOISE_REASON, f"unreadable signal ({KIND})", "unreadable signal (noisy)",
+    assert reasons <= {ARTEFACT_REASON, NOISE_REASON, NOISE_P_REASON, f"unreadable signal ({KIND})", "unreadable signal (noisy)",
                        f"unreadable signal (noisy, {KIND})", f"unreadable signal ({KIND}, noisy)"}, reasons
 
 

@@ -1,9 +1,18 @@
-"""A flag whose beat family lives only in noisy signal is unreadable, not ectopy.
+"""Flags that noise explains are unreadable, not ectopy: a beat family that lives only in noisy signal, and a
+ventricular call whose only evidence is a P wave the noise hides.
 
 Ectopy repeats its shape where the signal is clean: a ventricular focus fires in quiet minutes too, and its beats
 form a family there. Electrode motion and muscle noise make beats of shapes that exist only where the noise is. So a
-flagged beat is **unreadable** (reason "noise") when it sits in noisy signal and its family has almost no beat in
+flagged beat is **unreadable** (:data:`REASON`) when it sits in noisy signal and its family has almost no beat in
 quiet signal (fewer than :data:`QUIET_SHARE` of its beats).
+
+Noise also hides the P wave: a normal beat whose QRS the noise distorts a little, on time, "has no P wave of the
+patient's" when its P window is noise, and a family of such beats is read as ventricular
+(:mod:`ecg_utils.scan.kinds`). A flagged beat called V is unreadable (:data:`P_REASON`) when the signal around it is
+noisy (:data:`P_NOISY_FACTOR`), it comes on time (previous RR at least
+:data:`~ecg_utils.scan.kinds.VENTRICULAR_PREMATURITY` x the local mean) and its QRS differs from the template by less
+than a ventricular QRS must on its own (:data:`~ecg_utils.scan.kinds.VENTRICULAR_QRS_DEV`): nothing but the P wave
+called it ventricular, and the P wave cannot be read.
 
 How noisy the signal is around a beat: the median, over the :data:`NEIGHBOURS` beats either side that have the
 patient's QRS (:func:`ecg_utils.scan.kinds.normal_shaped`), of their baseline noise
@@ -14,6 +23,12 @@ outside its QRS too.
 
 The constants were chosen on the DS1 records with ``em`` noise added after 5 clean minutes (both leads; a one-off
 reading of the shipped detector's scans, 2026-12-01): see the README's *Noise* section for what they buy and cost.
+:data:`P_NOISY_FACTOR` (2026-12-01) with ``ma`` and ``em`` noise at 12 and 6 dB (``python -m bench.noise --records
+<DS1> --kinds ma em --snrs 12 6 --database mitdb``), as the most normal beats taken from the flags in noise for at
+most 0.2 points of the clean DS1 scans' ventricular beats flagged: 3.0 takes normal beats flagged in the noisy part
+``ma`` 12 dB 4.8 -> 4.0%, 6 dB 15.5 -> 13.1%, ``em`` 12 dB 1.4 -> 1.3%, 6 dB 5.8 -> 4.1%, with ventricular beats
+flagged in noise 0.3-0.9 points lower and the clean scans' 93.3 -> 93.2% (6 of 3,788; 10 normal flags fewer); 2.0
+took 3.5, 12.0, 1.3 and 4.0%, but 11 of the clean scans' V beats (93.0%).
 """
 from __future__ import annotations
 
@@ -24,12 +39,16 @@ from ecg_utils.io.dataset import Beats
 
 #: The signal around a beat is noisy when its normal neighbours' baseline noise is this many times the quiet level.
 NOISY_FACTOR = 5.0
+#: ... and too noisy to read a P wave in at this many times (a lower bar: a P wave is a tenth of a QRS).
+P_NOISY_FACTOR = 3.0
 #: Beats either side whose normal-shaped beats measure the noise around a beat.
 NEIGHBOURS = 10
 #: A family with fewer than this share of its beats in quiet signal lives only in noise.
 QUIET_SHARE = 0.05
 #: Why such a beat is not flagged (the beat table's ``reason``).
 REASON = "unreadable signal (noise: its shape is found only where the signal is noisy)"
+#: ... and why a ventricular call whose only evidence is the missing P wave is not.
+P_REASON = "unreadable signal (noise: on time, its QRS near the patient's, its P wave hidden by noise)"
 
 
 def noise_around(beats: Beats, normal) -> np.ndarray:
@@ -53,11 +72,20 @@ def noise_around(beats: Beats, normal) -> np.ndarray:
 
 
 def untrusted(beats: Beats, table: pd.DataFrame) -> np.ndarray:
-    """Which beats' flags cannot be trusted: a kind other than N, in noisy signal, of a family with fewer than
-    :data:`QUIET_SHARE` of its beats in quiet signal. ``table``: :func:`ecg_utils.scan.kinds.classify`'s, one row per
-    beat of ``beats`` (``kind``, ``family``, ``qrs_corr``, ``qrs_dev``). Bool array (n,)."""
-    from ecg_utils.scan.kinds import normal_shaped
+    """Why each beat's flag cannot be trusted, "" where it can (object array (n,)): :data:`REASON` for a kind other
+    than N, in noisy signal, of a family with fewer than :data:`QUIET_SHARE` of its beats in quiet signal;
+    :data:`P_REASON` for a V whose only evidence is a P wave hidden by noise (see the module docstring). ``table``:
+    :func:`ecg_utils.scan.kinds.classify`'s, one row per beat of ``beats`` (``kind``, ``family``, ``qrs_corr``,
+    ``qrs_dev``, ``prematurity``)."""
+    from ecg_utils.scan.kinds import VENTRICULAR_PREMATURITY, VENTRICULAR_QRS_DEV, normal_shaped
 
-    noisy = noise_around(beats, normal_shaped(table)) > NOISY_FACTOR  # NaN (no normal beat near): not noisy
+    level = noise_around(beats, normal_shaped(table))  # NaN (no normal beat near): not noisy
+    noisy = level > NOISY_FACTOR
     quiet_share = pd.Series(~noisy).groupby([beats.record, table["family"].to_numpy()]).transform("mean").to_numpy()
-    return (table["kind"].to_numpy() != "N") & noisy & (quiet_share < QUIET_SHARE)
+    kind = table["kind"].to_numpy()
+    why = np.full(len(kind), "", dtype=object)
+    p_hidden = ((kind == "V") & (level > P_NOISY_FACTOR) & (table["prematurity"] >= VENTRICULAR_PREMATURITY).to_numpy()
+                & (table["qrs_dev"] < VENTRICULAR_QRS_DEV).to_numpy())
+    why[p_hidden] = P_REASON
+    why[(kind != "N") & noisy & (quiet_share < QUIET_SHARE)] = REASON
+    return why

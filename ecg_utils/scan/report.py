@@ -131,10 +131,13 @@ def _notes(notes) -> str:
 
 
 def _noise_shapes(s) -> str:
-    """The sentence on the flags taken back as noise (their shape is found only in noisy signal), or nothing."""
-    n = s.get("unreadable_noise_shapes", 0)
-    return (f" {n:,} more beats above the threshold have a shape found only where the signal is noisy: they are "
-            "unreadable (noise), not flagged." if n else "")
+    """The sentences on the flags taken back as noise (a shape found only in noisy signal; a P wave noise hides), or
+    nothing."""
+    n, p = s.get("unreadable_noise_shapes", 0), s.get("unreadable_noise_p_waves", 0)
+    return ((f" {n:,} more beats above the threshold have a shape found only where the signal is noisy: they are "
+             "unreadable (noise), not flagged." if n else "")
+            + (f" {p:,} more, on time and with a QRS near the patient's, would be ventricular only for a P wave that "
+               "noise hides: unreadable (noise), not flagged." if p else ""))
 
 
 def write_report(result, folder) -> Path:

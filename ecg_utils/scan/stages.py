@@ -28,6 +28,7 @@ from ecg_utils.scan.burden import burden
 from ecg_utils.scan.episodes import COLUMNS as EPISODE_COLUMNS
 from ecg_utils.scan.episodes import episode_summary, rhythm_episodes
 from ecg_utils.scan.kinds import FAMILY_COLUMNS, KIND_NAMES, KINDS, classify
+from ecg_utils.scan.noisy_families import P_REASON as NOISE_P_REASON
 from ecg_utils.scan.noisy_families import REASON as NOISE_REASON
 from ecg_utils.scan.noisy_families import untrusted
 from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
@@ -137,6 +138,7 @@ class Scan:
             "kinds": {k: int((flagged.kind == k).sum()) for k in KINDS[1:]},
             "above_threshold": int((readable.score > self.threshold).sum()),
             "unreadable_noise_shapes": int((b.reason == NOISE_REASON).sum()),
+            "unreadable_noise_p_waves": int((b.reason == NOISE_P_REASON).sum()),
             "burden": burden(b.kind, hours),
             "families": self.family_summary(),
             "heart_rate_bpm_median": float(np.nanmedian(readable.heart_rate_bpm)) if len(readable) else None,
@@ -284,12 +286,12 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     timings["rhythm"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     kinds, families = beat_kinds(beats, parts["score"] > det.threshold_, second)
-    noisy = None if kinds is None else untrusted(beats, kinds)  # flags whose family lives only in noise
+    noisy = None if kinds is None else untrusted(beats, kinds)  # why flags cannot be trusted (noise), "" if they can
     timings["kinds"] = time.perf_counter() - t0
     table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches,
                        None if kinds is None else kinds["kind"].to_numpy(),
                        None if kinds is None else kinds["family"].to_numpy(), artefact_beats, noisy)
-    if noisy is not None and noisy.any():  # the families count the flags that stand
+    if noisy is not None and (noisy != "").any():  # the families count the flags that stand
         standing = table.family[table.flagged].value_counts()
         families = families.assign(flagged=[int(standing.get(f, 0)) for f in families.family])
     inside = np.zeros(len(table), dtype=bool)
@@ -302,8 +304,7 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
                   f"score): {above:,} above the threshold {det.threshold_:.3g}")
     _log(verbose, f"  kinds: {int(table.flagged.sum()):,} flagged once the {len(families)} beat families were read "
                   f"({timings['kinds']:.1f} s): " + ", ".join(f"{(table.kind == k).sum():,} {k}" for k in KINDS[1:])
-         + (f"; {int(noisy.sum()):,} of a shape found only in noisy signal unreadable" if noisy is not None
-            and noisy.any() else ""))
+         + (f"; {int((noisy != '').sum()):,} unreadable in noise" if noisy is not None and (noisy != "").any() else ""))
     if len(rhythm):
         _log(verbose, f"  irregular rhythm: {len(rhythm)} stretch(es), {rhythm.duration_s.sum() / 60:.1f} min")
     counts = {k: v for k, v in stats.items() if np.ndim(v) == 0}  # the summary's numbers, not the sample lists

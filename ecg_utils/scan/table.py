@@ -45,9 +45,9 @@ def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches
     ``kinds`` and ``families`` (one per cut beat, :func:`ecg_utils.scan.kinds.classify`) give each scored beat its
     kind and family; a beat is ``flagged`` when its score is above ``threshold`` and its kind is not N (without
     kinds, every beat above the threshold is flagged, kind Q). Beats not scored have kind "" and family -1.
-    ``artefact`` marks the detections found to be artefact (their reason says so); ``noisy`` (one per cut beat,
-    :func:`ecg_utils.scan.noisy_families.untrusted`) the flags that cannot be trusted: those beats are unreadable, not
-    scored, with the reason.
+    ``artefact`` marks the detections found to be artefact (their reason says so); ``noisy`` (one reason per cut beat,
+    "" where the flag stands: :func:`ecg_utils.scan.noisy_families.untrusted`) the flags that cannot be trusted: those
+    beats are unreadable, not scored, with the reason.
     """
     from ecg_utils.signal.rr import rr_intervals
 
@@ -79,13 +79,12 @@ def beat_table(rec, peaks, readable, segment, beats, parts, threshold, stretches
     if artefact is not None:
         why[np.asarray(artefact, dtype=bool) & ~readable & (kinds_of_stretch == "")] = ARTEFACT_REASON
     why[readable & ~scored] = "too close to the recording's start or end to cut"
-    if noisy is not None and np.any(noisy):
-        from ecg_utils.scan.noisy_families import REASON
-
-        at = np.flatnonzero(scored)[np.asarray(noisy, dtype=bool)]
+    untrusted = np.zeros(0, dtype=bool) if noisy is None else np.asarray(noisy, dtype=object) != ""
+    if untrusted.any():
+        at = np.flatnonzero(scored)[untrusted]
         table.loc[at, ["score", "shape", "timing"]] = np.nan
         table.loc[at, "readable"], table.loc[at, "flagged"] = False, False
-        kind[at], family[at], why[at] = "", -1, REASON
+        kind[at], family[at], why[at] = "", -1, np.asarray(noisy, dtype=object)[untrusted]
         table["kind"], table["family"] = kind, family
     table["reason"] = why
     table["irregular_rhythm"] = False
