@@ -33,6 +33,20 @@ def mitdb_dir():
     return folder
 
 
+def noise_or_skip(kind, mitdb_dir):
+    """The Noise Stress Test Database's noise record ``kind`` (``bw``, ``ma``, ``em``) as ``(noise, fs)``: the test is
+    skipped (with the reason) when it is absent, or fails when ``$ECG_TESTS_NEED_DATA`` is set."""
+    from ecg_utils.errors import DataError
+    from ecg_utils.signal.noise_stress import find_noise_dir, read_noise
+
+    try:
+        return read_noise(kind, find_noise_dir(data_dir=mitdb_dir))
+    except DataError as exc:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
+
+
 @pytest.fixture(scope="session")
 def svdb_dir():
     """The folder of the SVDB records the tests read (``ecg_utils.io.physionet.find_svdb_test_records``): skipped when

@@ -6,15 +6,12 @@ Ten minutes of record 119 (ventricular trigeminy), ``em`` noise from the Noise S
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import wfdb
-from conftest import REQUIRE_ENV
+from conftest import noise_or_skip
 
 from ecg_utils.detect.pretrained import load_detector
-from ecg_utils.errors import DataError
 from ecg_utils.io.records import read_record
 from ecg_utils.scan import scan
 from ecg_utils.scan.noisy_families import P_REASON as NOISE_P_REASON
@@ -22,19 +19,14 @@ from ecg_utils.scan.noisy_families import REASON as NOISE_REASON
 from ecg_utils.scan.table import ARTEFACT_REASON
 from ecg_utils.signal.artefact import KIND, artefact, has_lookalike, near, second_lead_support
 from ecg_utils.signal.matching import match_beats
-from ecg_utils.signal.noise_stress import add_noise, find_noise_dir, read_noise
+from ecg_utils.signal.noise_stress import add_noise
 
 SECONDS, CLEAN_S = 600, 300
 
 
 @pytest.fixture(scope="module")
 def em(mitdb_dir):
-    try:
-        return read_noise("em", find_noise_dir(data_dir=mitdb_dir))
-    except DataError as exc:
-        if os.environ.get(REQUIRE_ENV):
-            pytest.fail(str(exc), pytrace=False)
-        pytest.skip(str(exc))
+    return noise_or_skip("em", mitdb_dir)
 
 
 @pytest.fixture(scope="module")
