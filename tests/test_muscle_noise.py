@@ -5,8 +5,9 @@
   beat's T wave in its P window: it is not S for its P wave (:func:`ecg_utils.scan.kinds.after`). Record 114 (sinus
   rhythm, 10 premature atrial beats).
 - A normal beat the noise distorts a little, on time, "has no P wave" when its P window is noise, and its family is read
-  as ventricular: with nothing else calling it V, it is unreadable (:data:`ecg_utils.scan.noisy_families.P_REASON`).
-  Record 101 (sinus rhythm, no V beat).
+  as ventricular: with nothing else calling it V, it is unreadable (:data:`ecg_utils.scan.noisy_families.P_REASON`);
+  so is a V call on time in such noise whose shape at most a handful of beats share
+  (:data:`~ecg_utils.scan.noisy_families.HANDFUL_REASON`). Record 101 (sinus rhythm, no V beat).
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_a_normal_beat_after_a_false_detection_is_not_s_for_its_p_wave(mitdb_dir
     assert with_rule[1] == without[1]  # the premature atrial beats keep their kind
 
 
-def test_a_ventricular_call_resting_on_a_p_wave_noise_hides_is_unreadable(mitdb_dir, ma, monkeypatch):
+def test_v_calls_resting_on_a_hidden_p_wave_or_a_one_off_shape_in_noise_are_unreadable(mitdb_dir, ma, monkeypatch):
     leads, ref, classes, fs = noisy_record(mitdb_dir, ma, "101")
     det = load_detector(None)[0]
     result = scan(leads[0], det, other=leads[1])
@@ -68,10 +69,14 @@ def test_a_ventricular_call_resting_on_a_p_wave_noise_hides_is_unreadable(mitdb_
     y = label_peaks(t["sample"].to_numpy(), ref, classes, fs)
     hidden = (t.reason == noisy_families.P_REASON).to_numpy()
     assert hidden.sum() >= 20 and (y[hidden] == N_).mean() >= 0.9
+    handful = (t.reason == noisy_families.HANDFUL_REASON).to_numpy()
+    assert handful.sum() >= 3 and np.isin(y[handful], [N_, -1]).all()   # normal beats and false detections
+    assert result.summary()["unreadable_noise_handful"] == handful.sum()
+    hidden |= handful
     assert (t.time_s[hidden] > CLEAN_S).all()                        # in the noisy part only
     assert not t.flagged[hidden].any() and t.score[hidden].isna().all() and not t.readable[hidden].any()
-    assert result.summary()["unreadable_noise_p_waves"] == hidden.sum()
-    # without the rule the same beats are flagged V: it takes flags back, it hides nothing else
+    assert result.summary()["unreadable_noise_p_waves"] == (t.reason == noisy_families.P_REASON).sum()
+    # without the rules the same beats are flagged V: they take flags back, they hide nothing else
     monkeypatch.setattr(noisy_families, "P_NOISY_FACTOR", np.inf)
     before = scan(leads[0], det, other=leads[1]).table.set_index("sample")
     again = before.loc[t["sample"][hidden]]

@@ -12,7 +12,9 @@ patient's" when its P window is noise, and a family of such beats is read as ven
 noisy (:data:`P_NOISY_FACTOR`), it comes on time (previous RR at least
 :data:`~ecg_utils.scan.kinds.VENTRICULAR_PREMATURITY` x the local mean) and its QRS differs from the template by less
 than a ventricular QRS must on its own (:data:`~ecg_utils.scan.kinds.VENTRICULAR_QRS_DEV`): nothing but the P wave
-called it ventricular, and the P wave cannot be read.
+called it ventricular, and the P wave cannot be read. Nor is one that comes on time in such noise with a shape of its
+own that at most :data:`HANDFUL` beats share (:data:`HANDFUL_REASON`): an ectopic focus fires early, or again and
+again; noise makes one-off shapes whenever it likes.
 
 How noisy the signal is around a beat: the median, over the :data:`NEIGHBOURS` beats either side that have the
 patient's QRS (:func:`ecg_utils.scan.kinds.normal_shaped`), of their baseline noise
@@ -28,7 +30,10 @@ reading of the shipped detector's scans, 2026-12-01): see the README's *Noise* s
 most 0.2 points of the clean DS1 scans' ventricular beats flagged: 3.0 takes normal beats flagged in the noisy part
 ``ma`` 12 dB 4.8 -> 4.0%, 6 dB 15.5 -> 13.1%, ``em`` 12 dB 1.4 -> 1.3%, 6 dB 5.8 -> 4.1%, with ventricular beats
 flagged in noise 0.3-0.9 points lower and the clean scans' 93.3 -> 93.2% (6 of 3,788; 10 normal flags fewer); 2.0
-took 3.5, 12.0, 1.3 and 4.0%, but 11 of the clean scans' V beats (93.0%).
+took 3.5, 12.0, 1.3 and 4.0%, but 11 of the clean scans' V beats (93.0%). :data:`HANDFUL` (2026-12-01, the same
+run): 3 beats took normal beats flagged ``ma`` 12 dB 4.0 -> 3.7%, 6 dB 13.1 -> 12.1%, ``em`` 6 dB 4.1 -> 3.9%, the
+clean scans' V flags 93.2 -> 93.1%; on the beat tables 5 beats took 12 normal and 1 V flag from the clean scans
+against 8 and 1 (29 and 6 with a noise bar of 2).
 """
 from __future__ import annotations
 
@@ -49,6 +54,10 @@ QUIET_SHARE = 0.05
 REASON = "unreadable signal (noise: its shape is found only where the signal is noisy)"
 #: ... and why a ventricular call whose only evidence is the missing P wave is not.
 P_REASON = "unreadable signal (noise: on time, its QRS near the patient's, its P wave hidden by noise)"
+#: A family of at most this many beats is a handful: ...
+HANDFUL = 3
+#: ... and why one on time in noisy signal (:data:`P_NOISY_FACTOR`) is not flagged.
+HANDFUL_REASON = f"unreadable signal (noise: on time, a shape of at most {HANDFUL} beats, where the signal is noisy)"
 
 
 def noise_around(beats: Beats, normal) -> np.ndarray:
@@ -74,18 +83,22 @@ def noise_around(beats: Beats, normal) -> np.ndarray:
 def untrusted(beats: Beats, table: pd.DataFrame) -> np.ndarray:
     """Why each beat's flag cannot be trusted, "" where it can (object array (n,)): :data:`REASON` for a kind other
     than N, in noisy signal, of a family with fewer than :data:`QUIET_SHARE` of its beats in quiet signal;
-    :data:`P_REASON` for a V whose only evidence is a P wave hidden by noise (see the module docstring). ``table``:
+    :data:`HANDFUL_REASON` for a V on time in noise, of a family of at most :data:`HANDFUL` beats; :data:`P_REASON` for
+    a V whose only evidence is a P wave hidden by noise (see the module docstring). ``table``:
     :func:`ecg_utils.scan.kinds.classify`'s, one row per beat of ``beats`` (``kind``, ``family``, ``qrs_corr``,
     ``qrs_dev``, ``prematurity``)."""
     from ecg_utils.scan.kinds import VENTRICULAR_PREMATURITY, VENTRICULAR_QRS_DEV, normal_shaped
 
     level = noise_around(beats, normal_shaped(table))  # NaN (no normal beat near): not noisy
     noisy = level > NOISY_FACTOR
-    quiet_share = pd.Series(~noisy).groupby([beats.record, table["family"].to_numpy()]).transform("mean").to_numpy()
     kind = table["kind"].to_numpy()
     why = np.full(len(kind), "", dtype=object)
-    p_hidden = ((kind == "V") & (level > P_NOISY_FACTOR) & (table["prematurity"] >= VENTRICULAR_PREMATURITY).to_numpy()
-                & (table["qrs_dev"] < VENTRICULAR_QRS_DEV).to_numpy())
-    why[p_hidden] = P_REASON
+    family = [beats.record, table["family"].to_numpy()]
+    on_time_in_noise = ((kind == "V") & (level > P_NOISY_FACTOR)
+                        & (table["prematurity"] >= VENTRICULAR_PREMATURITY).to_numpy())
+    size = pd.Series(np.ones(len(kind))).groupby(family).transform("size").to_numpy()
+    why[on_time_in_noise & (size <= HANDFUL)] = HANDFUL_REASON
+    why[on_time_in_noise & (table["qrs_dev"] < VENTRICULAR_QRS_DEV).to_numpy()] = P_REASON
+    quiet_share = pd.Series(~noisy).groupby(family).transform("mean").to_numpy()
     why[(kind != "N") & noisy & (quiet_share < QUIET_SHARE)] = REASON
     return why

@@ -131,13 +131,15 @@ def _notes(notes) -> str:
 
 
 def _noise_shapes(s) -> str:
-    """The sentences on the flags taken back as noise (a shape found only in noisy signal; a P wave noise hides), or
-    nothing."""
-    n, p = s.get("unreadable_noise_shapes", 0), s.get("unreadable_noise_p_waves", 0)
+    """The sentences on the flags taken back as noise (a shape found only in noisy signal; a P wave noise hides; a
+    one-off shape on time in noise), or nothing."""
+    n, p, h = (s.get(k, 0) for k in ("unreadable_noise_shapes", "unreadable_noise_p_waves", "unreadable_noise_handful"))
     return ((f" {n:,} more beats above the threshold have a shape found only where the signal is noisy: they are "
              "unreadable (noise), not flagged." if n else "")
             + (f" {p:,} more, on time and with a QRS near the patient's, would be ventricular only for a P wave that "
-               "noise hides: unreadable (noise), not flagged." if p else ""))
+               "noise hides: unreadable (noise), not flagged." if p else "")
+            + (f" {h:,} more, on time in noisy signal, have a shape only a few beats share: unreadable (noise), not "
+               "flagged." if h else ""))
 
 
 def write_report(result, folder) -> Path:

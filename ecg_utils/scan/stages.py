@@ -28,6 +28,7 @@ from ecg_utils.scan.burden import burden
 from ecg_utils.scan.episodes import COLUMNS as EPISODE_COLUMNS
 from ecg_utils.scan.episodes import episode_summary, rhythm_episodes
 from ecg_utils.scan.kinds import FAMILY_COLUMNS, KIND_NAMES, KINDS, classify
+from ecg_utils.scan.noisy_families import HANDFUL_REASON as NOISE_HANDFUL_REASON
 from ecg_utils.scan.noisy_families import P_REASON as NOISE_P_REASON
 from ecg_utils.scan.noisy_families import REASON as NOISE_REASON
 from ecg_utils.scan.noisy_families import untrusted
@@ -139,6 +140,7 @@ class Scan:
             "above_threshold": int((readable.score > self.threshold).sum()),
             "unreadable_noise_shapes": int((b.reason == NOISE_REASON).sum()),
             "unreadable_noise_p_waves": int((b.reason == NOISE_P_REASON).sum()),
+            "unreadable_noise_handful": int((b.reason == NOISE_HANDFUL_REASON).sum()),
             "burden": burden(b.kind, hours),
             "families": self.family_summary(),
             "heart_rate_bpm_median": float(np.nanmedian(readable.heart_rate_bpm)) if len(readable) else None,
