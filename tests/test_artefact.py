@@ -14,9 +14,8 @@ from conftest import noise_or_skip
 from ecg_utils.detect.pretrained import load_detector
 from ecg_utils.io.records import read_record
 from ecg_utils.scan import scan
-from ecg_utils.scan.noisy_families import HANDFUL_REASON as NOISE_HANDFUL_REASON
-from ecg_utils.scan.noisy_families import P_REASON as NOISE_P_REASON
 from ecg_utils.scan.noisy_families import REASON as NOISE_REASON
+from ecg_utils.scan.noisy_families import REASONS as NOISE_REASONS
 from ecg_utils.scan.table import ARTEFACT_REASON
 from ecg_utils.signal.artefact import KIND, artefact, has_lookalike, near, second_lead_support
 from ecg_utils.signal.matching import match_beats
@@ -67,8 +66,9 @@ def test_noise_detections_are_unreadable_not_flagged(scans):
     artefact_s = st.duration_s[st.kind == KIND].sum()
     assert artefact_s > 60 and (st.start[st.kind == KIND] >= (CLEAN_S - 10) * fs).all()   # in the noisy part only
     reasons = set(false.reason[~false.readable])
-    assert reasons <= {ARTEFACT_REASON, NOISE_REASON, NOISE_P_REASON, NOISE_HANDFUL_REASON, f"unreadable signal ({KIND})", "unreadable signal (noisy)",
-                       f"unreadable signal (noisy, {KIND})", f"unreadable signal ({KIND}, noisy)"}, reasons
+    assert reasons <= {ARTEFACT_REASON, *NOISE_REASONS.values(), f"unreadable signal ({KIND})",
+                       "unreadable signal (noisy)", f"unreadable signal (noisy, {KIND})",
+                       f"unreadable signal ({KIND}, noisy)"}, reasons
 
 
 def test_a_clean_two_lead_record_keeps_its_beats(scans):

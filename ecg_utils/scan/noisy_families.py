@@ -1,5 +1,5 @@
-"""Flags that noise explains are unreadable, not ectopy: a beat family that lives only in noisy signal, and a
-ventricular call whose only evidence is a P wave the noise hides.
+"""Flags that noise explains are unreadable, not ectopy: a beat family that lives only in noisy signal, a ventricular
+call whose only evidence is a P wave the noise hides, and one on time whose shape only a handful of beats share.
 
 Ectopy repeats its shape where the signal is clean: a ventricular focus fires in quiet minutes too, and its beats
 form a family there. Electrode motion and muscle noise make beats of shapes that exist only where the noise is. So a
@@ -58,6 +58,8 @@ P_REASON = "unreadable signal (noise: on time, its QRS near the patient's, its P
 HANDFUL = 3
 #: ... and why one on time in noisy signal (:data:`P_NOISY_FACTOR`) is not flagged.
 HANDFUL_REASON = f"unreadable signal (noise: on time, a shape of at most {HANDFUL} beats, where the signal is noisy)"
+#: Each reason by the name the summary counts it under (``unreadable_noise_<name>``).
+REASONS = {"shapes": REASON, "p_waves": P_REASON, "handful": HANDFUL_REASON}
 
 
 def noise_around(beats: Beats, normal) -> np.ndarray:

@@ -28,9 +28,7 @@ from ecg_utils.scan.burden import burden
 from ecg_utils.scan.episodes import COLUMNS as EPISODE_COLUMNS
 from ecg_utils.scan.episodes import episode_summary, rhythm_episodes
 from ecg_utils.scan.kinds import FAMILY_COLUMNS, KIND_NAMES, KINDS, classify
-from ecg_utils.scan.noisy_families import HANDFUL_REASON as NOISE_HANDFUL_REASON
-from ecg_utils.scan.noisy_families import P_REASON as NOISE_P_REASON
-from ecg_utils.scan.noisy_families import REASON as NOISE_REASON
+from ecg_utils.scan.noisy_families import REASONS as NOISE_REASONS
 from ecg_utils.scan.noisy_families import untrusted
 from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
 from ecg_utils.signal.artefact import AGREE_S as ARTEFACT_AGREE_S
@@ -138,9 +136,7 @@ class Scan:
             "reasons": {r: int((flagged.reason == r).sum()) for r in REASONS},
             "kinds": {k: int((flagged.kind == k).sum()) for k in KINDS[1:]},
             "above_threshold": int((readable.score > self.threshold).sum()),
-            "unreadable_noise_shapes": int((b.reason == NOISE_REASON).sum()),
-            "unreadable_noise_p_waves": int((b.reason == NOISE_P_REASON).sum()),
-            "unreadable_noise_handful": int((b.reason == NOISE_HANDFUL_REASON).sum()),
+            **{f"unreadable_noise_{name}": int((b.reason == why).sum()) for name, why in NOISE_REASONS.items()},
             "burden": burden(b.kind, hours),
             "families": self.family_summary(),
             "heart_rate_bpm_median": float(np.nanmedian(readable.heart_rate_bpm)) if len(readable) else None,
