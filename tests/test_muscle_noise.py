@@ -7,7 +7,9 @@
 - A normal beat the noise distorts a little, on time, "has no P wave" when its P window is noise, and its family is read
   as ventricular: with nothing else calling it V, it is unreadable (:data:`ecg_utils.scan.noisy_families.P_REASON`);
   so is a V call on time in such noise whose shape at most a handful of beats share
-  (:data:`~ecg_utils.scan.noisy_families.HANDFUL_REASON`). Record 101 (sinus rhythm, no V beat).
+  (:data:`~ecg_utils.scan.noisy_families.HANDFUL_REASON`), and a beat of such a handful that splits an interval of
+  the rhythm in two, mostly a false detection (:data:`~ecg_utils.scan.noisy_families.SPLIT_REASON`). Record 101 (sinus
+  rhythm, no V beat).
 """
 from __future__ import annotations
 
@@ -72,7 +74,10 @@ def test_v_calls_resting_on_a_hidden_p_wave_or_a_one_off_shape_in_noise_are_unre
     handful = (t.reason == noisy_families.HANDFUL_REASON).to_numpy()
     assert handful.sum() >= 3 and np.isin(y[handful], [N_, -1]).all()   # normal beats and false detections
     assert result.summary()["unreadable_noise_handful"] == handful.sum()
-    hidden |= handful
+    split = (t.reason == noisy_families.SPLIT_REASON).to_numpy()
+    assert split.sum() >= 8 and (y[split] == -1).mean() >= 0.8                # false detections between two beats
+    assert result.summary()["unreadable_noise_split"] == split.sum()
+    hidden |= handful | split
     assert (t.time_s[hidden] > CLEAN_S).all()                        # in the noisy part only
     assert not t.flagged[hidden].any() and t.score[hidden].isna().all() and not t.readable[hidden].any()
     assert result.summary()["unreadable_noise_p_waves"] == (t.reason == noisy_families.P_REASON).sum()
@@ -80,4 +85,4 @@ def test_v_calls_resting_on_a_hidden_p_wave_or_a_one_off_shape_in_noise_are_unre
     monkeypatch.setattr(noisy_families, "P_NOISY_FACTOR", np.inf)
     before = scan(leads[0], det, other=leads[1]).table.set_index("sample")
     again = before.loc[t["sample"][hidden]]
-    assert again.flagged.all() and (again.kind == "V").all()
+    assert again.flagged.all() and (again.kind[~split[hidden]] == "V").all() and (again.kind != "N").all()

@@ -14,7 +14,11 @@ noisy (:data:`P_NOISY_FACTOR`), it comes on time (previous RR at least
 than a ventricular QRS must on its own (:data:`~ecg_utils.scan.kinds.VENTRICULAR_QRS_DEV`): nothing but the P wave
 called it ventricular, and the P wave cannot be read. Nor is one that comes on time in such noise with a shape of its
 own that at most :data:`HANDFUL` beats share (:data:`HANDFUL_REASON`): an ectopic focus fires early, or again and
-again; noise makes one-off shapes whenever it likes.
+again; noise makes one-off shapes whenever it likes. Nor, in such noise, is a beat of such a handful that splits one
+interval of the rhythm in two (:data:`SPLIT_REASON`: the intervals before and after it add up to at most
+:data:`SPLIT` x the local mean): a false detection between two beats on time. An ectopic beat is followed by a pause
+(compensatory after a ventricular beat, a reset after a supraventricular one) and adds up to 1.6-2x; only an
+interpolated ventricular beat splits an interval, and its focus fires in quiet minutes too.
 
 How noisy the signal is around a beat: the median, over the :data:`NEIGHBOURS` beats either side that have the
 patient's QRS (:func:`ecg_utils.scan.kinds.normal_shaped`), of their baseline noise
@@ -33,7 +37,11 @@ flagged in noise 0.3-0.9 points lower and the clean scans' 93.3 -> 93.2% (6 of 3
 took 3.5, 12.0, 1.3 and 4.0%, but 11 of the clean scans' V beats (93.0%). :data:`HANDFUL` (2026-12-01, the same
 run): 3 beats took normal beats flagged ``ma`` 12 dB 4.0 -> 3.7%, 6 dB 13.1 -> 12.1%, ``em`` 6 dB 4.1 -> 3.9%, the
 clean scans' V flags 93.2 -> 93.1%; on the beat tables 5 beats took 12 normal and 1 V flag from the clean scans
-against 8 and 1 (29 and 6 with a noise bar of 2).
+against 8 and 1 (29 and 6 with a noise bar of 2). :data:`SPLIT` (2026-12-01, the beat tables of the same scans, after
+the other rules; false / normal / ventricular / supraventricular flags taken): ``ma`` 12 dB 132 / 7 / 3 / 0 (of 597
+false flags), ``ma`` 6 dB 397 / 59 / 6 / 0, ``em`` 12 dB 9 / 1 / 0 / 0, ``em`` 6 dB 6 / 2 / 2 / 0, clean DS1 and DS2
+scans 7 / 1 / 3 / 0 (of 3,531 V flags); 1.4 took 144 / 8 / 5 / 1 at ``ma`` 12 dB; a noise bar of 2 with families of
+up to 5 beats took 240 / 12 / 10 / 4 there, but 6 V and 2 S flags from the clean scans.
 """
 from __future__ import annotations
 
@@ -58,8 +66,13 @@ P_REASON = "unreadable signal (noise: on time, its QRS near the patient's, its P
 HANDFUL = 3
 #: ... and why one on time in noisy signal (:data:`P_NOISY_FACTOR`) is not flagged.
 HANDFUL_REASON = f"unreadable signal (noise: on time, a shape of at most {HANDFUL} beats, where the signal is noisy)"
+#: A beat whose intervals before and after add up to at most this share of the local mean RR splits one interval ...
+SPLIT = 1.3
+#: ... and why such a beat of a handful (:data:`HANDFUL`), in noisy signal (:data:`P_NOISY_FACTOR`), is not flagged.
+SPLIT_REASON = (f"unreadable signal (noise: between two beats on time, a shape of at most {HANDFUL} beats, where the "
+                "signal is noisy)")
 #: Each reason by the name the summary counts it under (``unreadable_noise_<name>``).
-REASONS = {"shapes": REASON, "p_waves": P_REASON, "handful": HANDFUL_REASON}
+REASONS = {"shapes": REASON, "p_waves": P_REASON, "handful": HANDFUL_REASON, "split": SPLIT_REASON}
 
 
 def noise_around(beats: Beats, normal) -> np.ndarray:
@@ -85,7 +98,8 @@ def noise_around(beats: Beats, normal) -> np.ndarray:
 def untrusted(beats: Beats, table: pd.DataFrame) -> np.ndarray:
     """Why each beat's flag cannot be trusted, "" where it can (object array (n,)): :data:`REASON` for a kind other
     than N, in noisy signal, of a family with fewer than :data:`QUIET_SHARE` of its beats in quiet signal;
-    :data:`HANDFUL_REASON` for a V on time in noise, of a family of at most :data:`HANDFUL` beats; :data:`P_REASON` for
+    :data:`HANDFUL_REASON` for a V on time in noise, of a family of at most :data:`HANDFUL` beats;
+    :data:`SPLIT_REASON` for a kind other than N in such noise, of such a family, that splits an interval; :data:`P_REASON` for
     a V whose only evidence is a P wave hidden by noise (see the module docstring). ``table``:
     :func:`ecg_utils.scan.kinds.classify`'s, one row per beat of ``beats`` (``kind``, ``family``, ``qrs_corr``,
     ``qrs_dev``, ``prematurity``)."""
@@ -99,6 +113,9 @@ def untrusted(beats: Beats, table: pd.DataFrame) -> np.ndarray:
     on_time_in_noise = ((kind == "V") & (level > P_NOISY_FACTOR)
                         & (table["prematurity"] >= VENTRICULAR_PREMATURITY).to_numpy())
     size = pd.Series(np.ones(len(kind))).groupby(family).transform("size").to_numpy()
+    rr = beats.rr.astype(np.float64)
+    splits = (rr[:, 0] + rr[:, 1]) <= SPLIT * rr[:, 2]
+    why[(kind != "N") & (level > P_NOISY_FACTOR) & (size <= HANDFUL) & splits] = SPLIT_REASON
     why[on_time_in_noise & (size <= HANDFUL)] = HANDFUL_REASON
     why[on_time_in_noise & (table["qrs_dev"] < VENTRICULAR_QRS_DEV).to_numpy()] = P_REASON
     quiet_share = pd.Series(~noisy).groupby(family).transform("mean").to_numpy()
