@@ -164,23 +164,22 @@ def normal_shaped(stats) -> np.ndarray:
 def blend(x, dominant, ventricular) -> tuple:
     """How well ``x`` is a blend of the ``dominant`` beat and one of the ``ventricular`` beats (rows): the best R^2
     of ``x ~ a + b dominant + c ventricular`` among fits whose ventricular share ``c / (b + c)`` lies within
-    [:data:`FUSION_SHARE`, 1 - :data:`FUSION_SHARE`] (-inf when none does), and that share."""
-    best, share = -np.inf, np.nan
+    [:data:`FUSION_SHARE`, 1 - :data:`FUSION_SHARE`] (-inf when none does), and that share. The least-squares fits of
+    all rows at once (``np.linalg.pinv`` of the stacked designs: the minimum-norm solution, as ``lstsq``'s)."""
     x = np.asarray(x, dtype=np.float64)
-    for v in np.atleast_2d(ventricular):
-        A = np.column_stack([np.ones_like(x), dominant, v])
-        coef, *_ = np.linalg.lstsq(A, x, rcond=None)
-        b, c = coef[1], coef[2]
-        if b <= 0 or c <= 0:
-            continue
+    v = np.atleast_2d(np.asarray(ventricular, dtype=np.float64))
+    A = np.stack([np.ones_like(v), np.broadcast_to(np.asarray(dominant, dtype=np.float64), v.shape), v], axis=2)
+    coef = np.linalg.pinv(A) @ x                                     # (rows, 3)
+    b, c = coef[:, 1], coef[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
         s = c / (b + c)
-        if not FUSION_SHARE <= s <= 1 - FUSION_SHARE:
-            continue
-        resid = x - A @ coef
-        r2 = 1 - (resid @ resid) / max(((x - x.mean()) ** 2).sum(), 1e-12)
-        if r2 > best:
-            best, share = r2, s
-    return best, share
+    ok = (b > 0) & (c > 0) & (s >= FUSION_SHARE) & (s <= 1 - FUSION_SHARE)
+    if not ok.any():
+        return -np.inf, np.nan
+    resid = x - np.einsum("rlj,rj->rl", A, coef)
+    r2 = 1 - (resid * resid).sum(axis=1) / max(((x - x.mean()) ** 2).sum(), 1e-12)
+    best = int(np.flatnonzero(ok)[np.argmax(r2[ok])])                 # the first of the best, as a loop would keep
+    return float(r2[best]), float(s[best])
 
 
 def beat_evidence(beats: Beats, latent=None, second=None) -> pd.DataFrame:
