@@ -9,7 +9,8 @@
   so is a V call on time in such noise whose shape at most a handful of beats share
   (:data:`~ecg_utils.scan.noisy_families.HANDFUL_REASON`), and a beat of such a handful that splits an interval of
   the rhythm in two, mostly a false detection (:data:`~ecg_utils.scan.noisy_families.SPLIT_REASON`). Record 101 (sinus
-  rhythm, no V beat).
+  rhythm, no V beat). A flagged detection whose QRS barely rises above the noise in both leads is unreadable too
+  (:data:`~ecg_utils.scan.noisy_families.FAINT_REASON`); with one lead, none is.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ecg_utils.io.recording import Recording, read_recording
 from ecg_utils.io.records import read_record
 from ecg_utils.scan import kinds as kinds_module
 from ecg_utils.scan import noisy_families, scan
+from ecg_utils.signal import artefact
 from ecg_utils.signal.cutting import label_peaks
 from ecg_utils.signal.noise_stress import CLEAN_S, add_noise
 
@@ -63,7 +65,7 @@ def test_a_normal_beat_after_a_false_detection_is_not_s_for_its_p_wave(mitdb_dir
     assert with_rule[1] == without[1]  # the premature atrial beats keep their kind
 
 
-def test_v_calls_resting_on_a_hidden_p_wave_or_a_one_off_shape_in_noise_are_unreadable(mitdb_dir, ma, monkeypatch):
+def test_flags_resting_on_a_hidden_p_wave_a_one_off_shape_or_a_faint_qrs_in_noise_are_unreadable(mitdb_dir, ma, monkeypatch):
     leads, ref, classes, fs = noisy_record(mitdb_dir, ma, "101")
     det = load_detector(None)[0]
     result = scan(leads[0], det, other=leads[1])
@@ -77,12 +79,18 @@ def test_v_calls_resting_on_a_hidden_p_wave_or_a_one_off_shape_in_noise_are_unre
     split = (t.reason == noisy_families.SPLIT_REASON).to_numpy()
     assert split.sum() >= 8 and (y[split] == -1).mean() >= 0.8                # false detections between two beats
     assert result.summary()["unreadable_noise_split"] == split.sum()
-    hidden |= handful | split
+    faint = (t.reason == noisy_families.FAINT_REASON).to_numpy()
+    assert faint.sum() >= 8 and (y[faint] == -1).mean() >= 0.9                 # false detections in the noise
+    assert result.summary()["unreadable_noise_faint"] == faint.sum()
+    one_lead = scan(leads[0], det).table
+    assert not (one_lead.reason == noisy_families.FAINT_REASON).any()          # a V beat can be small in one lead
+    hidden |= handful | split | faint
     assert (t.time_s[hidden] > CLEAN_S).all()                        # in the noisy part only
     assert not t.flagged[hidden].any() and t.score[hidden].isna().all() and not t.readable[hidden].any()
     assert result.summary()["unreadable_noise_p_waves"] == (t.reason == noisy_families.P_REASON).sum()
     # without the rules the same beats are flagged V: they take flags back, they hide nothing else
     monkeypatch.setattr(noisy_families, "P_NOISY_FACTOR", np.inf)
+    monkeypatch.setattr(artefact, "FAINT_RELATIVE", 0.0)
     before = scan(leads[0], det, other=leads[1]).table.set_index("sample")
     again = before.loc[t["sample"][hidden]]
-    assert again.flagged.all() and (again.kind[~split[hidden]] == "V").all() and (again.kind != "N").all()
+    assert again.flagged.all() and (again.kind[~(split | faint)[hidden]] == "V").all() and (again.kind != "N").all()

@@ -18,7 +18,9 @@ again; noise makes one-off shapes whenever it likes. Nor, in such noise, is a be
 interval of the rhythm in two (:data:`SPLIT_REASON`: the intervals before and after it add up to at most
 :data:`SPLIT` x the local mean): a false detection between two beats on time. An ectopic beat is followed by a pause
 (compensatory after a ventricular beat, a reset after a supraventricular one) and adds up to 1.6-2x; only an
-interpolated ventricular beat splits an interval, and its focus fires in quiet minutes too.
+interpolated ventricular beat splits an interval, and its focus fires in quiet minutes too. Nor, whatever the noise
+around it, is a flagged beat whose QRS barely rises above the noise in both leads (:data:`FAINT_REASON`,
+:func:`ecg_utils.signal.artefact.faint`): muscle noise makes detections that both fast R-peak detectors agree on.
 
 How noisy the signal is around a beat: the median, over the :data:`NEIGHBOURS` beats either side that have the
 patient's QRS (:func:`ecg_utils.scan.kinds.normal_shaped`), of their baseline noise
@@ -71,8 +73,11 @@ SPLIT = 1.3
 #: ... and why such a beat of a handful (:data:`HANDFUL`), in noisy signal (:data:`P_NOISY_FACTOR`), is not flagged.
 SPLIT_REASON = (f"unreadable signal (noise: between two beats on time, a shape of at most {HANDFUL} beats, where the "
                 "signal is noisy)")
+#: Why a flagged beat faint in both leads (:func:`ecg_utils.signal.artefact.faint`) is not flagged.
+FAINT_REASON = "unreadable signal (noise: its QRS barely rises above the noise in both leads)"
 #: Each reason by the name the summary counts it under (``unreadable_noise_<name>``).
-REASONS = {"shapes": REASON, "p_waves": P_REASON, "handful": HANDFUL_REASON, "split": SPLIT_REASON}
+REASONS = {"shapes": REASON, "p_waves": P_REASON, "handful": HANDFUL_REASON, "split": SPLIT_REASON,
+           "faint": FAINT_REASON}
 
 
 def noise_around(beats: Beats, normal) -> np.ndarray:
@@ -95,11 +100,13 @@ def noise_around(beats: Beats, normal) -> np.ndarray:
     return out
 
 
-def untrusted(beats: Beats, table: pd.DataFrame) -> np.ndarray:
+def untrusted(beats: Beats, table: pd.DataFrame, faint=None) -> np.ndarray:
     """Why each beat's flag cannot be trusted, "" where it can (object array (n,)): :data:`REASON` for a kind other
     than N, in noisy signal, of a family with fewer than :data:`QUIET_SHARE` of its beats in quiet signal;
     :data:`HANDFUL_REASON` for a V on time in noise, of a family of at most :data:`HANDFUL` beats;
-    :data:`SPLIT_REASON` for a kind other than N in such noise, of such a family, that splits an interval; :data:`P_REASON` for
+    :data:`SPLIT_REASON` for a kind other than N in such noise, of such a family, that splits an interval;
+    :data:`FAINT_REASON` for a kind other than N faint in both leads (``faint``, bool per beat; None: none is);
+    :data:`P_REASON` for
     a V whose only evidence is a P wave hidden by noise (see the module docstring). ``table``:
     :func:`ecg_utils.scan.kinds.classify`'s, one row per beat of ``beats`` (``kind``, ``family``, ``qrs_corr``,
     ``qrs_dev``, ``prematurity``)."""
@@ -116,6 +123,8 @@ def untrusted(beats: Beats, table: pd.DataFrame) -> np.ndarray:
     rr = beats.rr.astype(np.float64)
     splits = (rr[:, 0] + rr[:, 1]) <= SPLIT * rr[:, 2]
     why[(kind != "N") & (level > P_NOISY_FACTOR) & (size <= HANDFUL) & splits] = SPLIT_REASON
+    if faint is not None:
+        why[(kind != "N") & np.asarray(faint, dtype=bool)] = FAINT_REASON
     why[on_time_in_noise & (size <= HANDFUL)] = HANDFUL_REASON
     why[on_time_in_noise & (table["qrs_dev"] < VENTRICULAR_QRS_DEV).to_numpy()] = P_REASON
     quiet_share = pd.Series(~noisy).groupby(family).transform("mean").to_numpy()

@@ -33,7 +33,7 @@ from ecg_utils.scan.noisy_families import untrusted
 from ecg_utils.scan.table import COLUMNS, REASONS, beat_table
 from ecg_utils.signal.artefact import AGREE_S as ARTEFACT_AGREE_S
 from ecg_utils.signal.artefact import KIND as ARTEFACT
-from ecg_utils.signal.artefact import SINGLE_LEAD_CORR, artefact, has_lookalike, near, second_lead_support
+from ecg_utils.signal.artefact import SINGLE_LEAD_CORR, artefact, faint, has_lookalike, near, second_lead_support
 from ecg_utils.signal.cutting import beats_from_peaks, filtered_once
 from ecg_utils.signal.disturbances import find_disturbances, remove_hum
 from ecg_utils.signal.peaks import START_EARLY_S, default_workers, find_peaks, qrs_band, start_workers
@@ -247,7 +247,6 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     _log(verbose, f"  R-peaks: {len(peaks):,} beats; the two fast detectors agreed on {stats.get('agreed', 0):,}, "
                   f"gqrs re-read {100 * stats.get('second_look_share', 0):.0f}% of the signal "
                   f"({timings['peaks']:.1f} s)")
-    del band
 
     with filtered_once():  # the artefact test and the beats cut from the same filtered signal
         t0 = time.perf_counter()
@@ -257,7 +256,9 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
             if other is not None and found.mains_hz:
                 other = dataclasses.replace(other, signal=remove_hum(other.signal, other.fs, found.mains_hz))
         other = other or None
-        stretches, skip, artefact_beats = _artefacts(rec, other, peaks, stats, stretches, skip, det, info)
+        stretches, skip, artefact_beats, faint_peaks = _artefacts(rec, other, peaks, stats, stretches, skip, det,
+                                                                  info, band)
+        del band
         timings["artefact"] = time.perf_counter() - t0
         _log(verbose, f"  artefact: {int(artefact_beats.sum()):,} detection(s) neither both fast detectors nor "
                       + (f"lead {other.lead}" if other is not None else "the template") + " confirm, "
@@ -284,7 +285,8 @@ def scan(source, detector=None, lead=None, fs=None, units=None, column=None, ver
     timings["rhythm"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     kinds, families = beat_kinds(beats, parts["score"] > det.threshold_, second)
-    noisy = None if kinds is None else untrusted(beats, kinds)  # why flags cannot be trusted (noise), "" if they can
+    # why flags cannot be trusted (noise), "" where they can
+    noisy = None if kinds is None else untrusted(beats, kinds, faint_peaks[np.isin(peaks, beats.sample)])
     timings["kinds"] = time.perf_counter() - t0
     table = beat_table(rec, peaks, readable, segment, beats, parts, det.threshold_, stretches,
                        None if kinds is None else kinds["kind"].to_numpy(),
@@ -346,13 +348,18 @@ def _templates_at(beats, which, det, info):
     return templates_at(beats, which, int(info.get("template_width") or MIN_BEATS), info.get("template_regular"))
 
 
-def _artefacts(rec, other, peaks, stats, stretches, skip, det, info) -> tuple:
+def _artefacts(rec, other, peaks, stats, stretches, skip, det, info, band) -> tuple:
     """The artefact stage (:mod:`ecg_utils.signal.artefact`): the stretches with the artefact ones added, the
-    unreadable mask, and which detections are artefact beats."""
+    unreadable mask, which detections are artefact beats, and which are faint in both leads (none with one lead).
+    ``band``: :func:`ecg_utils.signal.peaks.qrs_band` of the recording's lead."""
     n, inside = len(rec.signal), ~skip[peaks] if len(peaks) else np.zeros(0, dtype=bool)
     agreed = stats.get("agreed_samples", peaks)
+    faint_peaks = np.zeros(len(peaks), dtype=bool)
     if other is not None:
-        support = second_lead_support(other.signal, rec.fs, peaks)
+        other_band = qrs_band(other.signal, rec.fs)
+        support = second_lead_support(other.signal, rec.fs, peaks, band=other_band)
+        faint_peaks = faint([band, other_band], rec.fs, peaks)
+        del other_band
         unsupported, runs = artefact(peaks, rec.fs, n, agreed, support=support)
     else:  # one lead: unlike the template and without a look-alike, among the detections the fast ones dispute
         unlike = np.zeros(len(peaks), dtype=bool)
@@ -374,7 +381,7 @@ def _artefacts(rec, other, peaks, stats, stretches, skip, det, info) -> tuple:
         stretches = pd.concat([stretches, rows], ignore_index=True).astype({"start": np.int64, "end": np.int64})
         stretches = stretches.sort_values(["start", "kind"], kind="stable").reset_index(drop=True)[list(STRETCH_TABLE)]
         skip = unreadable_mask(stretches, n)
-    return stretches, skip, unsupported & ~skip[peaks]
+    return stretches, skip, unsupported & ~skip[peaks], faint_peaks
 
 
 def _with_gaps(stretches, rec) -> pd.DataFrame:

@@ -14,6 +14,10 @@ With one lead only, the second lead cannot vote: a detection is unsupported only
 its shape is unlike the patient's template (correlation below :data:`SINGLE_LEAD_CORR`) and unlike every other beat of
 the recording (no look-alike above :data:`LOOKALIKE_CORR`: a ventricular beat has its family, artefact has none).
 
+A detection can also be *faint*: its QRS band barely rises above the noise in every lead (:func:`faint`). Muscle
+noise makes such detections that both fast detectors agree on and the noisy second lead "supports"; a flag on one
+cannot be trusted (:mod:`ecg_utils.scan.noisy_families`).
+
 The constants were chosen on the 22 DS1 records with ``em`` noise (the hardest kind) added at 24, 18, 12 and 6 dB
 after 5 clean minutes (:mod:`ecg_utils.signal.noise_stress`), two leads: clean records lose 0.4% of their normal and
 1.5% of their ventricular beats to artefact stretches (0.7% of their 10-s windows) while 80% of their rare false
@@ -40,6 +44,18 @@ WINDOW_S, MIN_UNSUPPORTED = 10.0, 2
 SINGLE_LEAD_CORR, LOOKALIKE_CORR = 0.3, 0.8
 #: The kind of the unreadable stretches this module finds (beside quality's flat, saturated, noisy).
 KIND = "artefact"
+#: A detection is faint in a lead when its QRS band's peak (within +-:data:`SUPPORT_HALF_S`) is below FAINT_RELATIVE
+#: of the median peak of the :data:`FAINT_NEIGHBOURS` detections around it and below FAINT_PROMINENCE times the band's
+#: median over the +-:data:`FAINT_CONTEXT_S` around it (the noise between the beats). Chosen on DS1 with ``ma`` and
+#: ``em`` noise at 12 and 6 dB on both leads after 5 clean minutes (the shipped detector's beat tables, after the noise
+#: rules of :mod:`ecg_utils.scan.noisy_families`; false / normal / ventricular / supraventricular flags taken when
+#: faint in both leads): ``ma`` 12 dB 217 / 24 / 2 / 3 of 465 / 1,043 / 1,784 / 505, ``ma`` 6 dB 444 / 14 / 0 / 4 of
+#: 1,653 false flags, ``em`` 12 dB 23 / 0 / 1 / 5, ``em`` 6 dB 176 / 1 / 2 / 1, the clean DS1 scans 3 / 1 / 0 / 1 of
+#: 31 / 342 / 3,528 / 706. 0.5 took 167 false flags at ``ma`` 12 dB, 0.7 took 241 but 6 V flags; a bar of 8 took 289
+#: but 10 S flags. One lead alone would take 97 V flags at ``ma`` 12 dB (a ventricular beat is often small in one
+#: lead), so a detection is faint only when it is faint in two leads.
+FAINT_RELATIVE, FAINT_PROMINENCE = 0.6, 6.0
+FAINT_NEIGHBOURS, FAINT_CONTEXT_S = 17, 1.0
 
 
 def near(samples, others, tolerance) -> np.ndarray:
@@ -53,13 +69,13 @@ def near(samples, others, tolerance) -> np.ndarray:
     return np.minimum(np.abs(others[i] - samples), np.abs(others[i - 1] - samples)) <= tolerance
 
 
-def second_lead_support(other, fs, peaks) -> np.ndarray:
+def second_lead_support(other, fs, peaks, band=None) -> np.ndarray:
     """Whether the second lead ``other`` (mV, same rate and length) shows a QRS at each of ``peaks`` (see
-    :data:`SUPPORT_RATIO`): bool array."""
+    :data:`SUPPORT_RATIO`): bool array. ``band``: :func:`qrs_band` of ``other``, if already computed."""
     peaks = np.asarray(peaks, dtype=np.int64)
     if not len(peaks):
         return np.zeros(0, dtype=bool)
-    band = qrs_band(other, fs)
+    band = qrs_band(other, fs) if band is None else band
     half, n, step = int(SUPPORT_HALF_S * fs), len(band), max(1, int(fs))
     # the band's running maximum over +-half, and its level: the 90th percentile of each second, averaged over the
     # CONTEXT_S each side of the peak's second
@@ -69,6 +85,36 @@ def second_lead_support(other, fs, peaks) -> np.ndarray:
     around = int(CONTEXT_S)
     level = pd.Series(p90).rolling(2 * around, center=True, min_periods=1).mean().to_numpy()
     return local_max[np.clip(peaks, 0, n - 1)] >= SUPPORT_RATIO * np.maximum(level[np.clip(peaks // step, 0, len(level) - 1)], 1e-9)
+
+
+def faint(bands, fs, peaks) -> np.ndarray:
+    """Whether each of ``peaks`` is faint (see :data:`FAINT_RELATIVE`) in every one of ``bands`` (:func:`qrs_band` of
+    each lead, same rate and length): bool array.
+
+    Examples
+    --------
+    >>> band = np.full(3000, 0.1, dtype=np.float32); band[100::100] = 1.0; band[1050] = 0.3   # a small one between
+    >>> faint([band], 100.0, np.r_[100:3000:100, 1050]).nonzero()[0].tolist()
+    [29]
+    """
+    peaks = np.asarray(peaks, dtype=np.int64)
+    out = np.ones(len(peaks), dtype=bool)
+    if not len(peaks) or not len(bands):
+        return out & False
+    order = np.argsort(peaks, kind="stable")
+    half, context = int(round(SUPPORT_HALF_S * fs)), int(round(FAINT_CONTEXT_S * fs))
+    step = max(1, int(fs // 20))  # the noise level read at 20 points a second
+    for band in bands:
+        n = len(band)
+        near_peak = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, n - 1)
+        height = band[near_peak].max(axis=1).astype(np.float64)
+        around = np.clip(peaks[:, None] + np.arange(-context, context + 1, step)[None, :], 0, n - 1)
+        level = np.median(band[around], axis=1)
+        typical = np.empty(len(peaks))
+        typical[order] = (pd.Series(height[order]).rolling(FAINT_NEIGHBOURS, center=True, min_periods=3).median()
+                          .to_numpy())
+        out &= (height < FAINT_RELATIVE * typical) & (height < FAINT_PROMINENCE * level)
+    return out
 
 
 def has_lookalike(X, candidates, min_corr=LOOKALIKE_CORR, max_references=4000, seed=0) -> np.ndarray:
