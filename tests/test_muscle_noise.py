@@ -24,6 +24,7 @@ from ecg_utils.io.recording import Recording, read_recording
 from ecg_utils.io.records import read_record
 from ecg_utils.scan import kinds as kinds_module
 from ecg_utils.scan import noisy_families, scan
+from ecg_utils.scan.report import _noise_shapes
 from ecg_utils.signal import artefact
 from ecg_utils.signal.cutting import label_peaks
 from ecg_utils.signal.noise_stress import CLEAN_S, add_noise
@@ -85,6 +86,13 @@ def test_flags_resting_on_a_hidden_p_wave_a_one_off_shape_or_a_faint_qrs_in_nois
     one_lead = scan(leads[0], det).table
     assert not (one_lead.reason == noisy_families.FAINT_REASON).any()          # a V beat can be small in one lead
     hidden |= handful | split | faint
+    # the report says it in one sentence: how many, and each reason's count
+    summary = result.summary()
+    counts = {k: summary[f"unreadable_noise_{k}"] for k in noisy_families.REASONS}
+    sentence = _noise_shapes(summary)
+    assert f" {sum(counts.values()):,} more beats above the threshold are unreadable (noise)" in sentence
+    assert all(f" {n:,}" in sentence for n in counts.values() if n)
+    assert sentence.count(";") == sum(n > 0 for n in counts.values()) - 1           # one clause per reason found
     assert (t.time_s[hidden] > CLEAN_S).all()                        # in the noisy part only
     assert not t.flagged[hidden].any() and t.score[hidden].isna().all() and not t.readable[hidden].any()
     assert result.summary()["unreadable_noise_p_waves"] == (t.reason == noisy_families.P_REASON).sum()

@@ -131,19 +131,19 @@ def _notes(notes) -> str:
 
 
 def _noise_shapes(s) -> str:
-    """The sentences on the flags taken back as noise (a shape found only in noisy signal; a P wave noise hides; a
-    one-off shape on time in noise, or between two beats on time; a QRS barely above the noise), or nothing."""
-    n, p, h, b, f = (s.get(f"unreadable_noise_{k}", 0) for k in ("shapes", "p_waves", "handful", "split", "faint"))
-    return ((f" {n:,} more beats above the threshold have a shape found only where the signal is noisy: they are "
-             "unreadable (noise), not flagged." if n else "")
-            + (f" {p:,} more, on time and with a QRS near the patient's, would be ventricular only for a P wave that "
-               "noise hides: unreadable (noise), not flagged." if p else "")
-            + (f" {h:,} more, on time in noisy signal, have a shape only a few beats share: unreadable (noise), not "
-               "flagged." if h else "")
-            + (f" {b:,} more, in noisy signal between two beats on time, have a shape only a few beats share: "
-               "unreadable (noise), not flagged." if b else "")
-            + (f" {f:,} more have a QRS that barely rises above the noise in both leads: unreadable (noise), not "
-               "flagged." if f else ""))
+    """One sentence on the flags taken back as noise, with why (a shape found only in noisy signal; a P wave noise
+    hides; a one-off shape on time in noise, or between two beats on time; a QRS barely above the noise), or
+    nothing."""
+    why = {"shapes": " have a shape found only where the signal is noisy",
+           "p_waves": ", on time with a QRS near the patient's, would be ventricular only for a P wave noise hides",
+           "handful": ", on time in noisy signal, have a shape only a few beats share",
+           "split": ", in noisy signal between two beats on time, have a shape only a few beats share",
+           "faint": " have a QRS that barely rises above the noise in both leads"}
+    counts = {k: s.get(f"unreadable_noise_{k}", 0) for k in why}
+    if not any(counts.values()):
+        return ""
+    parts = "; ".join(f"{n:,}{why[k]}" for k, n in counts.items() if n)
+    return f" {sum(counts.values()):,} more beats above the threshold are unreadable (noise), not flagged: {parts}."
 
 
 def write_report(result, folder) -> Path:
