@@ -66,6 +66,6 @@ def test_scan_summary_names_the_kinds_and_the_rhythm_episodes():
                                         "(VT": {"episodes": 0, "duration_s": 0.0}}, "list": []}}
     text = str(summary.scan_overview(base))
     assert "60 beats flagged" in text and "20 S, 40 V;" in text and "F" not in text.split("flagged")[1].split(";")[0]
-    assert "Rhythm episodes: irregular rhythm (AF-like) ((AFIB): 1, 600 s." in text and "(VT" not in text
+    assert "Rhythm episodes: irregular rhythm (AF-like) (AFIB): 1, 600 s." in text and "VT" not in text
     quiet = str(summary.scan_overview({**base, "episodes": {"per_rhythm": {}, "list": []}}))
     assert "Rhythm episodes: none." in quiet

@@ -123,7 +123,7 @@ def scan_overview(summary: dict) -> Overview:
     hours = summary["duration_s"] / 3600
     reasons = ", ".join(f"{k} {v}" for k, v in summary.get("reasons", {}).items() if v)
     kinds = ", ".join(f"{v:,} {k}" for k, v in summary.get("kinds", {}).items() if v)
-    episodes = ", ".join(f"{e.get('name', rhythm).split(' (3')[0]} ({rhythm}): {e['episodes']}, "
+    episodes = ", ".join(f"{e.get('name', rhythm).split(' (3')[0]} ({rhythm.lstrip('(')}): {e['episodes']}, "
                          f"{e['duration_s']:.0f} s"
                          for rhythm, e in summary.get("episodes", {}).get("per_rhythm", {}).items() if e["episodes"])
     return Overview([
