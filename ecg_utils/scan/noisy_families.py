@@ -108,8 +108,7 @@ def untrusted(beats: Beats, table: pd.DataFrame, faint=None) -> np.ndarray:
     :data:`HANDFUL_REASON` for a V on time in noise, of a family of at most :data:`HANDFUL` beats;
     :data:`SPLIT_REASON` for a kind other than N in such noise, of such a family, that splits an interval;
     :data:`FAINT_REASON` for a kind other than N faint in both leads (``faint``, bool per beat; None: none is);
-    :data:`P_REASON` for
-    a V whose only evidence is a P wave hidden by noise (see the module docstring). ``table``:
+    :data:`P_REASON` for a V whose only evidence is a P wave hidden by noise (see the module docstring). ``table``:
     :func:`ecg_utils.scan.kinds.classify`'s, one row per beat of ``beats`` (``kind``, ``family``, ``qrs_corr``,
     ``qrs_dev``, ``prematurity``)."""
     from ecg_utils.scan.kinds import VENTRICULAR_PREMATURITY, VENTRICULAR_QRS_DEV, normal_shaped
@@ -119,15 +118,15 @@ def untrusted(beats: Beats, table: pd.DataFrame, faint=None) -> np.ndarray:
     kind = table["kind"].to_numpy()
     why = np.full(len(kind), "", dtype=object)
     family = [beats.record, table["family"].to_numpy()]
-    on_time_in_noise = ((kind == "V") & (level > P_NOISY_FACTOR)
-                        & (table["prematurity"] >= VENTRICULAR_PREMATURITY).to_numpy())
-    size = pd.Series(np.ones(len(kind))).groupby(family).transform("size").to_numpy()
+    in_noise = level > P_NOISY_FACTOR
+    on_time_in_noise = (kind == "V") & in_noise & (table["prematurity"] >= VENTRICULAR_PREMATURITY).to_numpy()
+    handful = pd.Series(np.ones(len(kind))).groupby(family).transform("size").to_numpy() <= HANDFUL
     rr = beats.rr.astype(np.float64)
     splits = (rr[:, 0] + rr[:, 1]) <= SPLIT * rr[:, 2]
-    why[(kind != "N") & (level > P_NOISY_FACTOR) & (size <= HANDFUL) & splits] = SPLIT_REASON
+    why[(kind != "N") & in_noise & handful & splits] = SPLIT_REASON
     if faint is not None:
         why[(kind != "N") & np.asarray(faint, dtype=bool)] = FAINT_REASON
-    why[on_time_in_noise & (size <= HANDFUL)] = HANDFUL_REASON
+    why[on_time_in_noise & handful] = HANDFUL_REASON
     why[on_time_in_noise & (table["qrs_dev"] < VENTRICULAR_QRS_DEV).to_numpy()] = P_REASON
     quiet_share = pd.Series(~noisy).groupby(family).transform("mean").to_numpy()
     why[(kind != "N") & noisy & (quiet_share < QUIET_SHARE)] = REASON

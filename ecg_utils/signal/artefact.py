@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ecg_utils.signal.peaks import qrs_band
+from ecg_utils.signal.peaks import qrs_band, refine_peaks
 
 #: The second lead supports a detection when its QRS band's maximum within +-:data:`SUPPORT_HALF_S` of it reaches this
 #: share of the band's 90th percentile over the :data:`CONTEXT_S` around (DS1, two leads: 96% of normal and 99.6% of
@@ -98,16 +98,14 @@ def faint(bands, fs, peaks) -> np.ndarray:
     [29]
     """
     peaks = np.asarray(peaks, dtype=np.int64)
-    out = np.ones(len(peaks), dtype=bool)
     if not len(peaks) or not len(bands):
-        return out & False
+        return np.zeros(len(peaks), dtype=bool)
+    out = np.ones(len(peaks), dtype=bool)
     order = np.argsort(peaks, kind="stable")
-    half, context = int(round(SUPPORT_HALF_S * fs)), int(round(FAINT_CONTEXT_S * fs))
-    step = max(1, int(fs // 20))  # the noise level read at 20 points a second
+    context, step = int(round(FAINT_CONTEXT_S * fs)), max(1, int(fs // 20))  # the noise read at 20 points a second
     for band in bands:
         n = len(band)
-        near_peak = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, n - 1)
-        height = band[near_peak].max(axis=1).astype(np.float64)
+        height = band[refine_peaks(band, fs, np.clip(peaks, 0, n - 1), SUPPORT_HALF_S, SUPPORT_HALF_S)].astype(float)
         around = np.clip(peaks[:, None] + np.arange(-context, context + 1, step)[None, :], 0, n - 1)
         level = np.median(band[around], axis=1)
         typical = np.empty(len(peaks))
